@@ -1,0 +1,181 @@
+"""``make run``: start every part on the embedded defaults, say what runs where, stop cleanly.
+
+Each part runs as its own process group with its log in ``var/log/<part>.log``; the launcher
+waits until each answers its health check before starting the next, and on Ctrl-C (or when any
+part dies) stops them all in reverse order.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from borderless.settings import PROJECT_ROOT
+
+LOG_DIR = PROJECT_ROOT / "var" / "log"
+
+
+@dataclass
+class Part:
+    name: str
+    command: list[str]
+    health_url: str
+    shown_url: str
+    startup_seconds: float
+    log_dir: Path = LOG_DIR
+    process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+
+    @property
+    def log_file(self) -> Path:
+        return self.log_dir / f"{self.name}.log"
+
+
+def parts(env: dict[str, str], log_dir: Path = LOG_DIR) -> list[Part]:
+    """Shop, action server and Rasa, configured from ``env`` (ports, URLs, tokens, model)."""
+    bin_dir = Path(sys.executable).parent
+    python, rasa = str(bin_dir / "python"), str(bin_dir / "rasa")
+    shop_port, action_port, rasa_port = env["SHOP_PORT"], env["ACTION_PORT"], env["RASA_PORT"]
+    result = [
+        Part(
+            "shop",
+            [python, "-m", "borderless.store", "serve", "--host", "127.0.0.1",
+             "--port", shop_port, "--database-url", env["SHOP_DATABASE_URL"],
+             "--seed", env["SHOP_SEED_FILE"]],
+            f"http://127.0.0.1:{shop_port}/health",
+            f"http://localhost:{shop_port}  (reference shop API; token SHOP_API_TOKEN)",
+            30,
+        ),
+        Part(
+            "actions",
+            [rasa, "run", "actions", "--actions", "actions", "--port", action_port],
+            f"http://127.0.0.1:{action_port}/health",
+            f"http://localhost:{action_port}  (action server)",
+            60,
+        ),
+        Part(
+            "rasa",
+            [rasa, "run", "--model", env.get("RASA_MODEL", "models"), "--enable-api", "--auth-token",
+             env["RASA_AUTH_TOKEN"], "--port", rasa_port, "--cors", "*",
+             "--endpoints", "endpoints.yml", "--credentials", "credentials.yml"],
+            f"http://127.0.0.1:{rasa_port}/status?token={env['RASA_AUTH_TOKEN']}",
+            f"http://localhost:{rasa_port}  (REST: /webhooks/rest/webhook, HTTP API: token"
+            " RASA_AUTH_TOKEN)",
+            240,
+        ),
+    ]  # fmt: skip
+    for part in result:
+        part.log_dir = log_dir
+    return result
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def _tail(path: Path, lines: int = 25) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def start(part: Part, env: dict[str, str], verbose: bool = True) -> None:
+    part.log_file.parent.mkdir(parents=True, exist_ok=True)
+    log = part.log_file.open("ab")
+    part.process = subprocess.Popen(
+        part.command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )  # fmt: skip
+    started = time.monotonic()
+    last_note = started
+    while not _healthy(part.health_url):
+        if part.process.poll() is not None:
+            raise RuntimeError(
+                f"{part.name} exited with {part.process.returncode} while starting; "
+                f"last lines of {part.log_file}:\n{_tail(part.log_file)}"
+            )
+        waited = time.monotonic() - started
+        if waited > part.startup_seconds:
+            raise RuntimeError(
+                f"{part.name} did not answer {part.health_url} within {part.startup_seconds:.0f}"
+                f" s; last lines of {part.log_file}:\n{_tail(part.log_file)}"
+            )
+        if verbose and time.monotonic() - last_note >= 10:
+            print(f"    … still starting {part.name} ({waited:.0f} s)", flush=True)
+            last_note = time.monotonic()
+        time.sleep(0.5)
+    if verbose:
+        print(f"==> {part.name} is up ({time.monotonic() - started:.1f} s)", flush=True)
+
+
+def stop(running: list[Part], verbose: bool = True) -> None:
+    for part in reversed(running):
+        process = part.process
+        if process is None or process.poll() is not None:
+            continue
+        if verbose:
+            print(f"==> stopping {part.name}", flush=True)
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def main() -> int:
+    env = dict(os.environ)
+    (PROJECT_ROOT / "var").mkdir(exist_ok=True)
+    running: list[Part] = []
+
+    def on_signal(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        for part in parts(env):
+            print(f"==> starting {part.name} (log: {part.log_file.relative_to(PROJECT_ROOT)})")
+            if part.name == "rasa":
+                print("    (loading the model takes 20-60 s)", flush=True)
+            running.append(part)
+            start(part, env)
+        print("\nBorderless is running:")
+        for part in running:
+            print(f"  {part.name:<8} {part.shown_url}")
+        print(
+            "\nTry it:\n  curl -s localhost:5005/webhooks/rest/webhook -H 'Content-Type: "
+            "application/json' \\\n    -d '{\"sender\": \"me\", \"message\": \"Where is my order "
+            "BL-10001? My email is anna.schmidt@example.de\"}'\n\nCtrl-C stops everything.",
+            flush=True,
+        )
+        while True:
+            for part in running:
+                if part.process is not None and part.process.poll() is not None:
+                    raise RuntimeError(
+                        f"{part.name} stopped unexpectedly ({part.process.returncode}); "
+                        f"last lines of {part.log_file}:\n{_tail(part.log_file)}"
+                    )
+            time.sleep(1)
+    except KeyboardInterrupt:
+        print("\n==> Ctrl-C received", flush=True)
+        return 0
+    except RuntimeError as error:
+        print(f"error: {error}", file=sys.stderr, flush=True)
+        return 1
+    finally:
+        stop(running)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

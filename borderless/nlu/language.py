@@ -1,0 +1,410 @@
+"""Rasa NLU component that says which language a message is in, and how sure that is.
+
+One model serves every language, so the dialogue needs to know which language to answer in.
+``LanguageDetector`` runs first in the pipeline and adds at most one ``language`` entity to each
+message. The entity's *role* grades the evidence so that
+:func:`borderless.i18n.language.choose_language` can keep the conversation language sticky:
+
+``hint``
+    The channel told us (message metadata ``language`` or ``locale``, e.g. ``"pt_BR"``). The
+    customer's own settings beat any guess about a single message.
+``detected``
+    lingua is clearly sure and the message is long enough to trust: at least ``min_words``
+    Latin-script words, ``min_cjk_chars`` Han/Kana characters or ``min_arabic_words`` Arabic
+    words of the detected language. Capitalized words inside a sentence do not count: they
+    are mostly names, brands and addresses, which say nothing about the customer's language.
+``guess``
+    Something shorter or less clear-cut ("danke", "obrigado", "谢谢"). Good enough to greet a
+    new customer in, not good enough to switch a running conversation. Coin flips ("ok") and
+    messages without words get no entity at all.
+
+Order numbers, emails, phone numbers, URLs, digits and emoji are removed before detecting:
+``"BL-10001 anna@example.de"`` contains no words, and a German email address does not make a
+message German. A message with nothing left gets no entity at all.
+
+The entity has ``start == end == 0`` because it describes the whole message, not a span;
+``language_detection`` on the message (part of the parse output) holds the full details for
+debugging and analytics.
+
+Example ``config.yml`` entry (every key is optional)::
+
+    - name: borderless.nlu.language.LanguageDetector
+      languages: [en, de, fr, es, it, pt, ja, zh, ar]
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import regex
+from lingua import IsoCode639_1, LanguageDetectorBuilder
+from lingua import LanguageDetector as LinguaDetector
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.constants import ENTITY_ATTRIBUTE_CONFIDENCE_TYPE
+from rasa.shared.exceptions import InvalidConfigException
+from rasa.shared.nlu.constants import (
+    ENTITIES,
+    ENTITY_ATTRIBUTE_END,
+    ENTITY_ATTRIBUTE_ROLE,
+    ENTITY_ATTRIBUTE_START,
+    ENTITY_ATTRIBUTE_TYPE,
+    ENTITY_ATTRIBUTE_VALUE,
+    EXTRACTOR,
+    METADATA,
+    TEXT,
+)
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from borderless.i18n.language import (
+    LANGUAGE_ENTITY,
+    ROLE_DETECTED,
+    ROLE_GUESS,
+    ROLE_HINT,
+    SUPPORTED_LANGUAGES,
+    normalize_locale,
+)
+
+logger = logging.getLogger(__name__)
+
+#: Message attribute with the full detection details (part of the parse output).
+DETECTION_ATTRIBUTE = "language_detection"
+
+STRONG = "strong"
+WEAK = "weak"
+NONE = "none"
+
+# Runs of ASCII letters, digits and the punctuation of order numbers, emails, URLs and phone
+# numbers. A run containing a digit, "@" or "://" is not language; anything else is kept.
+# Matching whole runs (no backtracking) keeps this linear even on a pasted 100 kB log line.
+_TECHNICAL_RUN = regex.compile(r"[A-Za-z\d_\-/\\#.,+:;@%&=?~*()\[\]]++")
+# Words by script. CJK has no spaces, so it is measured in characters, not words.
+_WORD = regex.compile(
+    r"(?P<latin>\p{Latin}[\p{Latin}\p{M}]*+(?:['’\-]\p{Latin}[\p{Latin}\p{M}]*+)*+)"
+    r"|(?P<cjk>[\p{Han}\p{Hiragana}\p{Katakana}\u30fc]++)"
+    r"|(?P<arabic>\p{Arabic}[\p{Arabic}\p{M}]*+)"
+    r"|(?P<other>\p{L}[\p{L}\p{M}]*+)"
+)
+_SENTENCE_END = regex.compile(r"[.!?¿¡:;\n。！？]")
+_DIGIT = regex.compile(r"\d")
+_CJK_LANGUAGES = frozenset({"ja", "zh"})
+_ARABIC_LANGUAGES = frozenset({"ar"})
+
+# lingua keeps its language models in a process-wide cache, but building a detector with
+# preloaded models still costs ~0.45 s; share one per configuration (Rasa may create the
+# component several times, e.g. on model reload or in tests).
+_DETECTORS: dict[tuple[tuple[str, ...], bool], LinguaDetector] = {}
+_DETECTORS_LOCK = threading.Lock()
+
+
+def _lingua_detector(languages: tuple[str, ...], preload: bool) -> LinguaDetector:
+    """The shared lingua detector for these languages, built on first use."""
+    key = (languages, preload)
+    with _DETECTORS_LOCK:
+        detector = _DETECTORS.get(key)
+        if detector is None:
+            codes = [IsoCode639_1.from_str(code) for code in languages]
+            builder = LanguageDetectorBuilder.from_iso_codes_639_1(*codes)
+            if preload:
+                builder = builder.with_preloaded_language_models()
+            detector = builder.build()
+            _DETECTORS[key] = detector
+        return detector
+
+
+@dataclass(frozen=True)
+class TextEvidence:
+    """What is left of a message once everything language-neutral is removed."""
+
+    text: str
+    latin_words: int = 0
+    cjk_chars: int = 0
+    arabic_words: int = 0
+    other_words: int = 0
+
+    def units_for(self, language: str) -> int:
+        """How much text the detected ``language`` is based on, in that script's units."""
+        if language in _CJK_LANGUAGES:
+            return self.cjk_chars
+        if language in _ARABIC_LANGUAGES:
+            return self.arabic_words
+        return self.latin_words
+
+
+def _drop_technical(match: regex.Match[str]) -> str:
+    run = match.group()
+    if "@" in run or "://" in run or run.lower().startswith("www.") or _DIGIT.search(run):
+        # Keep a sentence end ("... BL-10001? Please help") so "Please" still starts one.
+        return " . " if run[-1] in ".!?:;" else " "
+    return run
+
+
+def extract_evidence(text: str, max_chars: int) -> TextEvidence:
+    """Strip order numbers, emails, URLs, numbers and emoji; count what remains by script.
+
+    Only words in Latin, CJK or Arabic script reach lingua: no supported language is written in
+    anything else, so a Russian message yields nothing rather than a random guess.
+
+    A capitalized Latin word inside a sentence ("Anna Müller, Hauptstraße, Berlin", "Samsung
+    Galaxy Ultra", "Rua das Flores Lisboa") is most likely a name, brand or address. It still
+    goes to lingua but is not counted as a word: names say where a customer lives, not which
+    language they write in, and a form answer must not switch the conversation language.
+    German nouns lose a little weight by this; real German sentences have enough other words.
+    """
+    cleaned = _TECHNICAL_RUN.sub(_drop_technical, text)
+    kept: list[str] = []
+    size = 0
+    latin = cjk = arabic = other = 0
+    previous_end = 0
+    for match in _WORD.finditer(cleaned):
+        kind = match.lastgroup
+        word = match.group()
+        sentence_start = not kept or bool(
+            _SENTENCE_END.search(cleaned, previous_end, match.start())
+        )
+        previous_end = match.end()
+        if kind == "other":
+            other += 1
+            continue
+        if size >= max_chars:
+            break
+        # Truncate rather than skip: a long CJK message is one unbroken "word".
+        word = word[: max_chars - size]
+        kept.append(word)
+        size += len(word) + 1
+        if kind == "latin":
+            if sentence_start or not word[0].isupper() or word.isupper():
+                latin += 1
+        elif kind == "cjk":
+            cjk += len(word)
+        else:
+            arabic += 1
+    return TextEvidence(" ".join(kept), latin, cjk, arabic, other)
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
+class LanguageDetector(GraphComponent):
+    """Adds a graded ``language`` entity to every message; see the module docstring."""
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        """The defaults, tuned on short customer-service messages in all nine languages."""
+        return {
+            # ISO 639-1 codes to tell apart; a subset of SUPPORTED_LANGUAGES, at least two.
+            "languages": list(SUPPORTED_LANGUAGES),
+            # Metadata keys holding the channel's language or locale, first usable one wins.
+            "hint_keys": ["language", "locale"],
+            # Evidence needed for role "detected", in the detected language's script.
+            "min_words": 3,
+            "min_cjk_chars": 4,
+            "min_arabic_words": 2,
+            # lingua's top confidence, and its lead over the runner-up, for "detected".
+            "min_confidence": 0.5,
+            "min_margin": 0.25,
+            # The same for "guess"; below them a message gets no entity at all, so a coin
+            # flip such as "Olá" (es 0.51, pt 0.49) or "ok" (en 0.41, de 0.38) says nothing.
+            "min_guess_confidence": 0.5,
+            "min_guess_margin": 0.2,
+            # Only this many characters of words are looked at; more adds latency, not accuracy.
+            "max_chars": 1000,
+            # Load all language models when the inference graph is built (about 0.45 s and
+            # 260 MB) instead of during the first messages.
+            "preload_models": True,
+        }
+
+    @staticmethod
+    def required_packages() -> list[str]:
+        """Nothing Rasa can check: this module imports ``lingua`` itself and fails early.
+
+        Rasa uses these names both as import names (validation) and as distribution names
+        (training fingerprint); ``lingua`` vs ``lingua-language-detector`` cannot be both.
+        """
+        return []
+
+    def __init__(self, config: dict[str, Any], warm_up: bool = False) -> None:
+        """Validates the config; builds the lingua detector now only if ``warm_up``."""
+        self._config = {**self.get_default_config(), **config}
+        self._languages = self._validated_languages(self._config["languages"])
+        hint_keys = self._config["hint_keys"]
+        if isinstance(hint_keys, str):
+            hint_keys = [hint_keys]
+        self._hint_keys: tuple[str, ...] = tuple(hint_keys or ())
+        self._min_words = int(self._config["min_words"])
+        self._min_cjk_chars = int(self._config["min_cjk_chars"])
+        self._min_arabic_words = int(self._config["min_arabic_words"])
+        self._min_confidence = float(self._config["min_confidence"])
+        self._min_margin = float(self._config["min_margin"])
+        self._min_guess_confidence = float(self._config["min_guess_confidence"])
+        self._min_guess_margin = float(self._config["min_guess_margin"])
+        self._max_chars = int(self._config["max_chars"])
+        self._preload = bool(self._config["preload_models"])
+        self._detector: LinguaDetector | None = None
+        if warm_up:
+            self._get_detector()
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> LanguageDetector:
+        """Creates the component; loads lingua's models only where messages will be parsed.
+
+        In the training graph this component only runs the no-op ``process_training_data``,
+        so ``rasa train`` does not pay for the models. In the inference graph they are loaded
+        while the model loads, not while the first customer waits.
+        """
+        return cls(config, warm_up=_runs_inference(execution_context))
+
+    @staticmethod
+    def _validated_languages(value: Any) -> tuple[str, ...]:
+        if isinstance(value, str) or not value:
+            raise InvalidConfigException(
+                f"LanguageDetector: 'languages' must be a list of codes, got {value!r}."
+            )
+        languages = tuple(dict.fromkeys(str(code).strip().lower() for code in value))
+        unknown = [code for code in languages if code not in SUPPORTED_LANGUAGES]
+        if unknown:
+            raise InvalidConfigException(
+                f"LanguageDetector: {unknown} not in SUPPORTED_LANGUAGES {SUPPORTED_LANGUAGES}."
+            )
+        if len(languages) < 2:
+            raise InvalidConfigException(
+                "LanguageDetector needs at least two languages to choose between."
+            )
+        return languages
+
+    def _get_detector(self) -> LinguaDetector:
+        if self._detector is None:
+            self._detector = _lingua_detector(self._languages, self._preload)
+        return self._detector
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        """Leaves training data alone: language entities must not be learned by DIET."""
+        return training_data
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        """Adds the ``language`` entity and ``language_detection`` details to each message."""
+        for message in messages:
+            self._process_message(message)
+        return messages
+
+    def _process_message(self, message: Message) -> None:
+        text = message.get(TEXT)
+        if not isinstance(text, str):
+            # Intent-only or action messages (end-to-end featurization) have no text.
+            return
+        hint = self._hint(message.get(METADATA))
+        details = self.detect(text)
+        details["hint"] = hint
+        if hint is not None:
+            value: str | None = hint
+            role: str | None = ROLE_HINT
+            confidence = 1.0
+        elif details["strength"] == STRONG:
+            value, role, confidence = details["detected"], ROLE_DETECTED, details["confidence"]
+        elif details["strength"] == WEAK:
+            value, role, confidence = details["detected"], ROLE_GUESS, details["confidence"]
+        else:
+            value, role, confidence = None, None, 0.0
+        details["language"], details["role"] = value, role
+        message.set(DETECTION_ATTRIBUTE, details, add_to_output=True)
+        logger.debug("Language detection: %s", details)  # no message text: it may hold PII
+        name = self.__class__.__name__
+        # Replace rather than add, so a message processed twice still has at most one.
+        entities = [e for e in message.get(ENTITIES, []) if e.get(EXTRACTOR) != name]
+        if value is not None:
+            entities.append(
+                {
+                    ENTITY_ATTRIBUTE_TYPE: LANGUAGE_ENTITY,
+                    ENTITY_ATTRIBUTE_VALUE: value,
+                    ENTITY_ATTRIBUTE_ROLE: role,
+                    ENTITY_ATTRIBUTE_START: 0,
+                    ENTITY_ATTRIBUTE_END: 0,
+                    ENTITY_ATTRIBUTE_CONFIDENCE_TYPE: confidence,  # "confidence_entity"
+                    EXTRACTOR: name,
+                }
+            )
+        if entities or message.get(ENTITIES) is not None:
+            message.set(ENTITIES, entities, add_to_output=True)
+
+    def _hint(self, metadata: Any) -> str | None:
+        """The first metadata language/locale that maps to a configured language."""
+        if not isinstance(metadata, dict):
+            return None
+        for key in self._hint_keys:
+            hint = normalize_locale(metadata.get(key), self._languages)
+            if hint is not None:
+                return hint
+        return None
+
+    def detect(self, text: str) -> dict[str, Any]:
+        """Detects the language of ``text``, ignoring metadata.
+
+        Returns a JSON-safe dict: ``detected`` (code or ``None``), ``confidence`` and
+        ``runner_up``/``runner_up_confidence`` (lingua's, 0..1), ``units`` (words or CJK
+        characters the detection rests on) and ``strength`` (``"strong"``, ``"weak"`` or
+        ``"none"``).
+        """
+        details: dict[str, Any] = {
+            "detected": None,
+            "confidence": 0.0,
+            "runner_up": None,
+            "runner_up_confidence": 0.0,
+            "units": 0,
+            "strength": NONE,
+        }
+        if text.startswith("/"):
+            # "/intent{...}" payloads are replaced wholesale by Rasa's RegexMessageHandler.
+            return details
+        evidence = extract_evidence(text, self._max_chars)
+        if not evidence.text:
+            return details
+        ranking = self._get_detector().compute_language_confidence_values(evidence.text)
+        if not ranking or ranking[0].value <= 0.0:
+            return details
+        top = ranking[0]
+        second = ranking[1] if len(ranking) > 1 else None
+        language = top.language.iso_code_639_1.name.lower()
+        confidence = round(float(top.value), 4)
+        runner_up_confidence = round(float(second.value), 4) if second else 0.0
+        units = evidence.units_for(language)
+        details.update(
+            detected=language,
+            confidence=confidence,
+            runner_up=second.language.iso_code_639_1.name.lower() if second else None,
+            runner_up_confidence=runner_up_confidence,
+            units=units,
+        )
+        margin = confidence - runner_up_confidence
+        if (
+            units >= self._min_units(language)
+            and confidence >= self._min_confidence
+            and margin >= self._min_margin
+        ):
+            details["strength"] = STRONG
+        elif confidence >= self._min_guess_confidence and margin >= self._min_guess_margin:
+            details["strength"] = WEAK
+        return details
+
+    def _min_units(self, language: str) -> int:
+        if language in _CJK_LANGUAGES:
+            return self._min_cjk_chars
+        if language in _ARABIC_LANGUAGES:
+            return self._min_arabic_words
+        return self._min_words
+
+
+def _runs_inference(execution_context: ExecutionContext) -> bool:
+    """Whether this graph node parses messages (``process``) rather than training data."""
+    node_name = execution_context.node_name
+    node = execution_context.graph_schema.nodes.get(node_name) if node_name else None
+    return node is not None and node.fn == "process"

@@ -1,0 +1,45 @@
+"""What the actions talk to, built once per process from the settings.
+
+Choosing the systems happens here and only here: the embedded reference shop by default;
+Shopify, WooCommerce, AfterShip and 17TRACK adapters plug in behind the same protocols.
+Nothing connects at construction: the first customer message opens the HTTP session.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from borderless.commerce.desk import OrderDesk
+from borderless.commerce.numbers import OrderNumberFormat
+from borderless.commerce.reference import ReferenceShop
+from borderless.settings import Settings
+
+
+@dataclass
+class Services:
+    settings: Settings
+    desk: OrderDesk
+    order_numbers: OrderNumberFormat
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Services:
+        # Leave headroom under the customer-facing deadline for the reply itself.
+        shop = ReferenceShop(
+            settings.shop_url, settings.shop_api_token, timeout=settings.backend_timeout
+        )
+        order_numbers = (
+            OrderNumberFormat(settings.order_number_pattern)
+            if settings.order_number_pattern
+            else OrderNumberFormat()
+        )
+        return cls(
+            settings=settings,
+            desk=OrderDesk(shop, shop, deadline=settings.backend_timeout + 0.4),
+            order_numbers=order_numbers,
+        )
+
+
+@lru_cache(maxsize=1)
+def default_services() -> Services:
+    return Services.from_settings(Settings.from_env())

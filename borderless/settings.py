@@ -1,0 +1,41 @@
+"""The one place that reads the environment.
+
+Every variable has a default that runs the embedded reference setup on one machine; production
+overrides them (see ``.env.example``). Nothing else in ``borderless`` calls ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    shop_url: str = "http://127.0.0.1:5080"
+    shop_api_token: str = "dev-shop-token"
+    shop_database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'shop.db'}"
+    # The whole customer-facing budget for one backend call (lookup or tracking), retries
+    # included; beyond it the customer gets an apology and the offer of a human.
+    backend_timeout: float = 2.5
+    order_number_pattern: str | None = None
+    support_email: str = "support@borderless-demo.example"
+    locales_dir: Path = PROJECT_ROOT / "locales"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        defaults = cls()
+        return cls(
+            shop_url=env.get("SHOP_URL", defaults.shop_url).rstrip("/"),
+            shop_api_token=env.get("SHOP_API_TOKEN", defaults.shop_api_token),
+            shop_database_url=env.get("SHOP_DATABASE_URL", defaults.shop_database_url),
+            backend_timeout=float(env.get("BACKEND_TIMEOUT", defaults.backend_timeout)),
+            order_number_pattern=env.get("ORDER_NUMBER_PATTERN") or None,
+            support_email=env.get("SUPPORT_EMAIL", defaults.support_email),
+            locales_dir=Path(env.get("LOCALES_DIR", str(defaults.locales_dir))),
+        )

@@ -1,0 +1,157 @@
+"""Shared fixtures: the real reference shop, started as a subprocess on a free loopback port.
+
+Tests talk to the shop over HTTP exactly as the assistant does, so the Sanic app, the SQL schema,
+the seeding and the adapter are all exercised together; only the database file is temporary.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+FIXTURE = REPO_ROOT / "demo" / "orders.yml"
+START_TIMEOUT = 30.0
+
+
+@dataclass(frozen=True)
+class ShopService:
+    base_url: str
+    api_token: str
+    database_url: str
+    log_path: Path
+
+
+def free_port() -> int:
+    """A port nobody listens on right now (the OS picks it; a tiny race is acceptable here)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def run_shop(
+    database_url: str, log_path: Path, api_token: str = "test-shop-token"
+) -> Iterator[ShopService]:
+    """Start ``python -m borderless.store serve`` and stop it again, whatever happens between."""
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "borderless.store",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--database-url",
+        database_url,
+        "--seed",
+        str(FIXTURE),
+    ]
+    env = {**os.environ, "SHOP_API_TOKEN": api_token, "PYTHONUNBUFFERED": "1"}
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+    service = ShopService(f"http://127.0.0.1:{port}", api_token, database_url, log_path)
+    try:
+        _wait_until_healthy(process, service)
+        yield service
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def _wait_until_healthy(process: subprocess.Popen[bytes], service: ShopService) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(
+                f"the shop exited with code {process.returncode} before becoming healthy:\n"
+                + service.log_path.read_text(errors="replace")
+            )
+        try:
+            with urllib.request.urlopen(service.base_url + "/health", timeout=1) as response:
+                if json.load(response).get("status") == "ok":
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError, ValueError):
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(
+        f"the shop did not answer /health within {START_TIMEOUT:g}s; its output:\n"
+        + service.log_path.read_text(errors="replace")
+    )
+
+
+@pytest.fixture
+def start_shop(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Callable[[str], ShopService]]:
+    """Factory for shops on other databases (PostgreSQL), stopped when the test ends."""
+    with ExitStack() as stack:
+
+        def start(database_url: str) -> ShopService:
+            log_path = tmp_path_factory.mktemp("shop") / "shop.log"
+            return stack.enter_context(run_shop(database_url, log_path))
+
+        yield start
+
+
+@pytest.fixture(scope="session")
+def shop_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ShopService]:
+    """The reference shop on a fresh SQLite file seeded from demo/orders.yml."""
+    directory = tmp_path_factory.mktemp("shop-sqlite")
+    with run_shop(f"sqlite:///{directory / 'shop.db'}", directory / "shop.log") as service:
+        yield service
+
+
+@pytest.fixture(name="free_port")
+def free_port_fixture() -> int:
+    """A loopback port with nothing listening: a backend that is down."""
+    return free_port()
+
+
+@pytest.fixture
+async def hanging_server() -> AsyncIterator[str]:
+    """A backend that accepts connections and never answers."""
+    held: list[asyncio.StreamWriter] = []
+
+    async def accept_and_ignore(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        held.append(writer)
+
+    server = await asyncio.start_server(accept_and_ignore, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        for writer in held:
+            writer.close()
+        server.close()
+        await server.wait_closed()
+
+
+@pytest.fixture(scope="session")
+def shop_orders() -> dict[str, dict[str, Any]]:
+    """The demo fixture's orders by number, to look up the phone or email an order has."""
+    orders = yaml.safe_load(FIXTURE.read_text(encoding="utf-8"))["orders"]
+    return {order["number"]: order for order in orders}

@@ -1,0 +1,44 @@
+"""Rasa's own checks on the project: `rasa data validate` and `rasa test` on the test stories."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from borderless import training
+from borderless.settings import PROJECT_ROOT
+
+RASA = str(Path(sys.executable).with_name("rasa"))
+# Responses that only actions send (never a story step) are expected to be "unused".
+UNUSED_RESPONSE = re.compile(r"The utterance '(utter_\w+)' is not used in any story or rule")
+
+
+def test_rasa_data_validate_warns_only_about_responses_sent_by_actions() -> None:
+    result = subprocess.run(
+        [RASA, "data", "validate", "--domain", "domain.yml", "--data", "data",
+         "--config", "config.yml"],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    warnings = [line for line in output.splitlines() if "UserWarning" in line]
+    unexpected = [line for line in warnings if not UNUSED_RESPONSE.search(line)]
+    assert not unexpected, "rasa data validate warns:\n" + "\n".join(unexpected)
+
+
+def test_rasa_test_stories_pass(tmp_path: Path) -> None:
+    model = training.model_path()
+    if not model.exists():
+        pytest.fail(f"no trained model at {model}: run `make train` (make test does it first)")
+    result = subprocess.run(
+        [RASA, "test", "core", "--model", str(model), "--stories", "tests/stories",
+         "--out", str(tmp_path), "--fail-on-prediction-errors", "--no-plot"],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    failed = tmp_path / "failed_test_stories.yml"
+    details = failed.read_text() if failed.exists() else ""
+    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:] + "\n" + details
