@@ -21,13 +21,7 @@ class ActionDetectLanguage(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         current = tracker.get_slot("language")
-        entity = next(
-            (
-                e
-                for e in tracker.latest_message.get("entities", [])
-                if e.get("entity") == "language"
-            ),
-            None,
-        )
-        language = choose_language(current, entity)
+        # Written by borderless.nlu.language.LanguageDetector; absent if the detector did not run.
+        detection = tracker.latest_message.get("language_detection")
+        language = choose_language(current, detection)
         return [] if language == current else [SlotSet("language", language)]

@@ -11,8 +11,11 @@ about what language the customer reads, so only strong evidence switches the lan
 * a weak guess from a short message only fills the gap when no language is known yet;
 * no evidence keeps the current language, or falls back to :data:`DEFAULT_LANGUAGE`.
 
-The evidence arrives as the ``language`` entity written by ``LanguageDetector``; its ``role``
-says how strong it is (:data:`ROLE_HINT`, :data:`ROLE_DETECTED`, :data:`ROLE_GUESS`).
+The evidence arrives as the ``language_detection`` dict that ``LanguageDetector`` adds to the
+parse output of every message (``tracker.latest_message["language_detection"]``): its
+``language`` is the code and its ``role`` says how strong the evidence is (:data:`ROLE_HINT`,
+:data:`ROLE_DETECTED`, :data:`ROLE_GUESS`, or ``None`` for none). It is deliberately not an
+entity: ``rasa test`` would count a span-less entity as a wrong prediction.
 """
 
 from __future__ import annotations
@@ -27,18 +30,12 @@ SUPPORTED_LANGUAGES: tuple[str, ...] = ("en", "de", "fr", "es", "it", "pt", "ja"
 #: The language used before any evidence arrives.
 DEFAULT_LANGUAGE = "en"
 
-#: Name of the entity carrying the language evidence.
-LANGUAGE_ENTITY = "language"
-
 #: The channel told us the locale (message metadata ``language``/``locale``).
 ROLE_HINT = "hint"
 #: A sentence long and clear enough that the detection is trusted.
 ROLE_DETECTED = "detected"
 #: A short or ambiguous message; only good enough when nothing else is known.
 ROLE_GUESS = "guess"
-
-# Strongest first; used when several language entities compete.
-_ROLE_RANK = {ROLE_HINT: 0, None: 0, ROLE_DETECTED: 1, ROLE_GUESS: 2}
 
 # "de-DE", "pt_BR", "zh-Hans-CN", "en_US.UTF-8", "sr@latin": the primary subtag comes first.
 _SUBTAG_SEPARATORS = re.compile(r"[-_.@\s]+")
@@ -64,61 +61,33 @@ def normalize_locale(value: Any, supported: Iterable[str] = SUPPORTED_LANGUAGES)
     return primary if primary in tuple(supported) else None
 
 
-def entity_role(entity: Mapping[str, Any]) -> str | None:
-    """The role of a ``language`` entity: ``None`` if it has none, ``""`` if it is malformed.
-
-    The difference matters: a role-less entity is an explicit choice, a malformed one is
-    evidence nobody understands and is ignored.
-    """
-    role = entity.get("role")
-    if role is None:
-        return None
-    return role if isinstance(role, str) else ""
-
-
-def pick_language_entity(entities: Iterable[Mapping[str, Any]] | None) -> dict[str, Any] | None:
-    """The strongest usable ``language`` entity of a parsed message, or ``None``.
-
-    ``LanguageDetector`` emits at most one, but a button payload such as
-    ``/choose_language{"language": "de"}`` adds a role-less one (Rasa's RegexMessageHandler), and
-    other extractors might add more. The strongest role wins, then the earliest entity.
-    """
-    best: dict[str, Any] | None = None
-    best_rank = len(_ROLE_RANK)
-    for entity in entities or ():
-        if not isinstance(entity, Mapping) or entity.get("entity") != LANGUAGE_ENTITY:
-            continue
-        rank = _ROLE_RANK.get(entity_role(entity), len(_ROLE_RANK))
-        if rank < best_rank and normalize_locale(entity.get("value")) is not None:
-            best, best_rank = dict(entity), rank
-    return best
-
-
-def choose_language(current: str | None, entity: Mapping[str, Any] | None) -> str:
+def choose_language(current: str | None, detection: Mapping[str, Any] | None) -> str:
     """The conversation language after a message, given the evidence the message carried.
 
     Args:
         current: the ``language`` slot before this message (``None`` at the start). An
             unsupported or malformed value counts as ``None`` so a stale slot heals itself.
-        entity: the message's ``language`` entity, as written by ``LanguageDetector``.
+        detection: the message's ``language_detection``, as written by ``LanguageDetector``;
+            only its ``language`` and ``role`` are used. ``None`` (e.g. a message parsed
+            without the detector) means no evidence.
 
     Returns:
         A code from :data:`SUPPORTED_LANGUAGES`, never ``None``.
 
     Rules, strongest first:
 
-    * role ``hint``, or no role at all (an explicit choice, e.g. a "Deutsch" button sending
-      ``/choose_language{"language": "de"}``): switch;
-    * role ``detected``: switch;
+    * role ``hint`` or ``detected``: switch;
     * role ``guess``: use it only if there is no current language;
-    * no entity, an unknown role or an unsupported value: keep ``current``, else the default.
+    * anything else (no detection, role ``None`` or unknown, an unsupported ``language``):
+      keep ``current``, else :data:`DEFAULT_LANGUAGE`.
     """
     known = normalize_locale(current)
-    value = normalize_locale(entity.get("value")) if isinstance(entity, Mapping) else None
-    if value is not None and entity is not None:
-        role = entity_role(entity)
-        if role in (ROLE_HINT, ROLE_DETECTED, None):
-            return value
-        if role == ROLE_GUESS and known is None:
-            return value
+    if isinstance(detection, Mapping):
+        language = normalize_locale(detection.get("language"))
+        role = detection.get("role")
+        if language is not None:
+            if role in (ROLE_HINT, ROLE_DETECTED):
+                return language
+            if role == ROLE_GUESS and known is None:
+                return language
     return known or DEFAULT_LANGUAGE

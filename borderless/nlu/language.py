@@ -1,8 +1,9 @@
 """Rasa NLU component that says which language a message is in, and how sure that is.
 
 One model serves every language, so the dialogue needs to know which language to answer in.
-``LanguageDetector`` runs first in the pipeline and adds at most one ``language`` entity to each
-message. The entity's *role* grades the evidence so that
+``LanguageDetector`` runs first in the pipeline and adds a ``language_detection`` dict to each
+message (part of the parse output, so it reaches the tracker as ``latest_message``). Its
+``language`` is the code to use (or ``None``) and its ``role`` grades the evidence, so that
 :func:`borderless.i18n.language.choose_language` can keep the conversation language sticky:
 
 ``hint``
@@ -15,16 +16,19 @@ message. The entity's *role* grades the evidence so that
     are mostly names, brands and addresses, which say nothing about the customer's language.
 ``guess``
     Something shorter or less clear-cut ("danke", "obrigado", "谢谢"). Good enough to greet a
-    new customer in, not good enough to switch a running conversation. Coin flips ("ok") and
-    messages without words get no entity at all.
+    new customer in, not good enough to switch a running conversation.
+``None``
+    No usable evidence: coin flips ("ok"), messages without words. ``language`` is ``None``.
 
 Order numbers, emails, phone numbers, URLs, digits and emoji are removed before detecting:
 ``"BL-10001 anna@example.de"`` contains no words, and a German email address does not make a
-message German. A message with nothing left gets no entity at all.
+message German. A message with nothing left has role ``None``.
 
-The entity has ``start == end == 0`` because it describes the whole message, not a span;
-``language_detection`` on the message (part of the parse output) holds the full details for
-debugging and analytics.
+The component never adds entities and never touches the message's ``entities``: the evidence
+describes the whole message, not a span, and ``rasa test`` compares every predicted entity with
+the annotated test data, where a span-less ``language`` entity would count as an error. The rest
+of ``language_detection`` (lingua's ``detected``/``confidence``, the runner-up, ``units``,
+``strength``, the ``hint``) is there for debugging and analytics.
 
 Example ``config.yml`` entry (every key is optional)::
 
@@ -46,24 +50,12 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.nlu.constants import ENTITY_ATTRIBUTE_CONFIDENCE_TYPE
 from rasa.shared.exceptions import InvalidConfigException
-from rasa.shared.nlu.constants import (
-    ENTITIES,
-    ENTITY_ATTRIBUTE_END,
-    ENTITY_ATTRIBUTE_ROLE,
-    ENTITY_ATTRIBUTE_START,
-    ENTITY_ATTRIBUTE_TYPE,
-    ENTITY_ATTRIBUTE_VALUE,
-    EXTRACTOR,
-    METADATA,
-    TEXT,
-)
+from rasa.shared.nlu.constants import METADATA, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from borderless.i18n.language import (
-    LANGUAGE_ENTITY,
     ROLE_DETECTED,
     ROLE_GUESS,
     ROLE_HINT,
@@ -190,7 +182,7 @@ def extract_evidence(text: str, max_chars: int) -> TextEvidence:
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
 class LanguageDetector(GraphComponent):
-    """Adds a graded ``language`` entity to every message; see the module docstring."""
+    """Adds graded ``language_detection`` to every message; see the module docstring."""
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
@@ -207,7 +199,7 @@ class LanguageDetector(GraphComponent):
             # lingua's top confidence, and its lead over the runner-up, for "detected".
             "min_confidence": 0.5,
             "min_margin": 0.25,
-            # The same for "guess"; below them a message gets no entity at all, so a coin
+            # The same for "guess"; below them a message gets role None, so a coin
             # flip such as "Olá" (es 0.51, pt 0.49) or "ok" (en 0.41, de 0.38) says nothing.
             "min_guess_confidence": 0.5,
             "min_guess_margin": 0.2,
@@ -288,11 +280,11 @@ class LanguageDetector(GraphComponent):
         return self._detector
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        """Leaves training data alone: language entities must not be learned by DIET."""
+        """Leaves training data alone: nothing here is for DIET to learn."""
         return training_data
 
     def process(self, messages: list[Message]) -> list[Message]:
-        """Adds the ``language`` entity and ``language_detection`` details to each message."""
+        """Adds ``language_detection`` to each message; leaves its entities alone."""
         for message in messages:
             self._process_message(message)
         return messages
@@ -306,35 +298,17 @@ class LanguageDetector(GraphComponent):
         details = self.detect(text)
         details["hint"] = hint
         if hint is not None:
-            value: str | None = hint
+            language: str | None = hint
             role: str | None = ROLE_HINT
-            confidence = 1.0
         elif details["strength"] == STRONG:
-            value, role, confidence = details["detected"], ROLE_DETECTED, details["confidence"]
+            language, role = details["detected"], ROLE_DETECTED
         elif details["strength"] == WEAK:
-            value, role, confidence = details["detected"], ROLE_GUESS, details["confidence"]
+            language, role = details["detected"], ROLE_GUESS
         else:
-            value, role, confidence = None, None, 0.0
-        details["language"], details["role"] = value, role
+            language, role = None, None
+        details["language"], details["role"] = language, role
         message.set(DETECTION_ATTRIBUTE, details, add_to_output=True)
         logger.debug("Language detection: %s", details)  # no message text: it may hold PII
-        name = self.__class__.__name__
-        # Replace rather than add, so a message processed twice still has at most one.
-        entities = [e for e in message.get(ENTITIES, []) if e.get(EXTRACTOR) != name]
-        if value is not None:
-            entities.append(
-                {
-                    ENTITY_ATTRIBUTE_TYPE: LANGUAGE_ENTITY,
-                    ENTITY_ATTRIBUTE_VALUE: value,
-                    ENTITY_ATTRIBUTE_ROLE: role,
-                    ENTITY_ATTRIBUTE_START: 0,
-                    ENTITY_ATTRIBUTE_END: 0,
-                    ENTITY_ATTRIBUTE_CONFIDENCE_TYPE: confidence,  # "confidence_entity"
-                    EXTRACTOR: name,
-                }
-            )
-        if entities or message.get(ENTITIES) is not None:
-            message.set(ENTITIES, entities, add_to_output=True)
 
     def _hint(self, metadata: Any) -> str | None:
         """The first metadata language/locale that maps to a configured language."""

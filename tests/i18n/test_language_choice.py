@@ -14,26 +14,25 @@ from borderless.i18n.language import (
     SUPPORTED_LANGUAGES,
     choose_language,
     normalize_locale,
-    pick_language_entity,
 )
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
-def entity(value: Any, role: Any = "detected", **extra: Any) -> dict[str, Any]:
-    """A ``language`` entity as LanguageDetector writes it."""
-    found = {
-        "entity": "language",
-        "value": value,
-        "start": 0,
-        "end": 0,
-        "confidence_entity": 0.9,
-        "extractor": "LanguageDetector",
+def detection(language: Any, role: Any = "detected", **extra: Any) -> dict[str, Any]:
+    """A ``language_detection`` dict as LanguageDetector writes it."""
+    return {
+        "detected": language,
+        "confidence": 0.9,
+        "runner_up": "en",
+        "runner_up_confidence": 0.1,
+        "units": 5,
+        "strength": "strong",
+        "hint": None,
+        "language": language,
+        "role": role,
         **extra,
     }
-    if role is not None:
-        found["role"] = role
-    return found
 
 
 # --- constants --------------------------------------------------------------------------------
@@ -137,40 +136,52 @@ def test_normalize_locale_can_be_restricted() -> None:
     ("current", "evidence", "expected"),
     [
         # A channel hint always wins.
-        (None, entity("de", "hint"), "de"),
-        ("en", entity("de", "hint"), "de"),
-        ("fr", entity("fr", "hint"), "fr"),
+        (None, detection("de", "hint"), "de"),
+        ("en", detection("de", "hint"), "de"),
+        ("fr", detection("fr", "hint"), "fr"),
         # A confident detection switches.
-        (None, entity("fr", "detected"), "fr"),
-        ("en", entity("ja", "detected"), "ja"),
-        ("de", entity("de", "detected"), "de"),
+        (None, detection("fr", "detected"), "fr"),
+        ("en", detection("ja", "detected"), "ja"),
+        ("de", detection("de", "detected"), "de"),
         # A guess only fills the gap.
-        (None, entity("de", "guess"), "de"),
-        ("en", entity("de", "guess"), "en"),
-        ("es", entity("pt", "guess"), "es"),
+        (None, detection("de", "guess"), "de"),
+        ("en", detection("de", "guess"), "en"),
+        ("es", detection("pt", "guess"), "es"),
         # No evidence: keep, else default.
         (None, None, DEFAULT_LANGUAGE),
         ("it", None, "it"),
         ("zh", {}, "zh"),
-        # A role-less entity is an explicit choice (a "/choose_language{...}" button).
-        ("en", entity("de", None), "de"),
-        (None, entity("ar", None), "ar"),
+        ("ar", detection(None, None), "ar"),
+        (None, detection(None, None), DEFAULT_LANGUAGE),
     ],
 )
 def test_choose_language(current: str | None, evidence: Any, expected: str) -> None:
     assert choose_language(current, evidence) == expected
 
 
+def test_only_language_and_role_count() -> None:
+    # "detected" is lingua's raw answer, kept for analytics; "language" is the verdict.
+    hinted = detection("en", "hint", detected="de", hint="en")
+    assert choose_language("de", hinted) == "en"
+    assert choose_language("fr", {"language": "de", "role": "detected"}) == "de"
+    assert choose_language("fr", {"detected": "de", "role": "detected"}) == "fr"
+    assert choose_language("fr", {"language": "de"}) == "fr"  # no role: no evidence
+
+
 @pytest.mark.parametrize(
     "evidence",
     [
-        entity("ru", "hint"),  # unsupported language
-        entity("xx", "detected"),
-        entity(None, "detected"),
-        entity(42, "hint"),
-        entity("de", "shouted"),  # unknown role: not evidence we understand
-        entity("de", 3),  # malformed role
-        "de",  # not an entity at all
+        detection("ru", "hint"),  # unsupported language
+        detection("xx", "detected"),
+        detection(None, "detected"),
+        detection(42, "hint"),
+        detection("de", None),  # role None: the detector found nothing usable
+        detection("de", "shouted"),  # unknown role: not evidence we understand
+        detection("de", 3),  # malformed role
+        detection("de", ["hint"]),
+        "de",  # not a detection dict at all
+        ["de", "hint"],
+        {"entity": "language", "value": "de", "role": "hint"},  # an entity is not a detection
     ],
 )
 def test_unusable_evidence_keeps_the_language(evidence: Any) -> None:
@@ -178,20 +189,20 @@ def test_unusable_evidence_keeps_the_language(evidence: Any) -> None:
     assert choose_language(None, evidence) == DEFAULT_LANGUAGE
 
 
-def test_entity_values_are_normalized() -> None:
-    assert choose_language("en", entity("pt_BR", "hint")) == "pt"
-    assert choose_language("en", entity("DE", "detected")) == "de"
+def test_detected_languages_are_normalized() -> None:
+    assert choose_language("en", detection("pt_BR", "hint")) == "pt"
+    assert choose_language("en", detection("DE", "detected")) == "de"
 
 
 @pytest.mark.parametrize("current", ["ru", "xx", "", "german", 7])
 def test_a_bad_current_value_counts_as_none(current: Any) -> None:
     assert choose_language(current, None) == DEFAULT_LANGUAGE
-    assert choose_language(current, entity("de", "guess")) == "de"
+    assert choose_language(current, detection("de", "guess")) == "de"
 
 
 def test_current_locales_are_normalized() -> None:
     assert choose_language("de-DE", None) == "de"
-    assert choose_language("de-DE", entity("fr", "guess")) == "de"
+    assert choose_language("de-DE", detection("fr", "guess")) == "de"
 
 
 def test_result_is_always_supported() -> None:
@@ -202,41 +213,23 @@ def test_result_is_always_supported() -> None:
         assert choose_language(current, None) in SUPPORTED_LANGUAGES
         for role in roles:
             for value in values:
-                assert choose_language(current, entity(value, role)) in SUPPORTED_LANGUAGES
+                assert choose_language(current, detection(value, role)) in SUPPORTED_LANGUAGES
 
 
 def test_a_conversation_stays_in_its_language() -> None:
     """A German customer on an English-default site, message by message."""
     turns = [
-        (entity("de", "guess"), "de"),  # "Hallo" - nothing known yet, so the guess counts
-        (None, "de"),  # "BL-10001"
-        (entity("en", "guess"), "de"),  # "ok" - a guess does not switch
-        (entity("de", "detected"), "de"),  # "wo ist meine Bestellung"
-        (entity("en", "detected"), "en"),  # "Can you answer in English please?"
-        (entity("de", "guess"), "en"),  # "danke"
-        (entity("fr", "hint"), "fr"),  # the customer switched the site to French
+        (detection("de", "guess"), "de"),  # "Hallo" - nothing known yet, so the guess counts
+        (detection(None, None), "de"),  # "BL-10001"
+        (None, "de"),  # a message parsed without the detector
+        (detection("en", "guess"), "de"),  # "ok" - a guess does not switch
+        (detection("de", "detected"), "de"),  # "wo ist meine Bestellung"
+        (detection("en", "detected"), "en"),  # "Can you answer in English please?"
+        (detection("de", "guess"), "en"),  # "danke"
+        (detection("fr", "hint"), "fr"),  # the customer switched the site to French
     ]
     language: str | None = None
     for evidence, expected in turns:
         language = choose_language(language, evidence)
         assert language == expected
 
-
-# --- pick_language_entity ---------------------------------------------------------------------
-
-
-def test_pick_language_entity() -> None:
-    order = {"entity": "order_number", "value": "BL-10001", "start": 0, "end": 8}
-    guess, detected, hint = entity("en", "guess"), entity("de", "detected"), entity("fr", "hint")
-    assert pick_language_entity(None) is None
-    assert pick_language_entity([]) is None
-    assert pick_language_entity([order]) is None
-    assert pick_language_entity([order, guess]) == guess
-    assert pick_language_entity([guess, detected]) == detected
-    assert pick_language_entity([detected, hint, guess]) == hint
-    button = entity("it", None, extractor="RegexMessageHandler")
-    assert pick_language_entity([detected, button]) == button
-    assert pick_language_entity([entity("ru", "hint"), guess]) == guess
-    assert pick_language_entity([entity("de", "other")]) is None
-    first, second = entity("de", "detected"), entity("fr", "detected")
-    assert pick_language_entity([first, second]) == first

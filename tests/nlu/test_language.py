@@ -361,24 +361,22 @@ def detector(tmp_path_factory: pytest.TempPathFactory) -> LanguageDetector:
 
 
 def parse(detector: LanguageDetector, text: str, metadata: Any = None) -> Message:
-    """What Rasa's NLU graph does: NLUMessageConverter first, then the detector."""
+    """What Rasa's NLU graph does: NLUMessageConverter first, then the detector.
+
+    Every parse also checks the contract that the detector adds no entities.
+    """
     converter = NLUMessageConverter()
     [message] = converter.convert_user_message([UserMessage(text, metadata=metadata)])
+    entities_before = message.get("entities")
     [message] = detector.process([message])
+    assert message.get("entities") == entities_before
     return message
 
 
-def language_entity(message: Message) -> dict[str, Any] | None:
-    """The message's only ``language`` entity, or ``None``; fails if there are several."""
-    found = [e for e in message.get("entities", []) if e["entity"] == "language"]
-    assert len(found) <= 1, found
-    return found[0] if found else None
-
-
 def outcome(detector: LanguageDetector, text: str, metadata: Any = None) -> tuple[Any, Any]:
-    """``(value, role)`` of the language entity, ``(None, None)`` without one."""
-    entity = language_entity(parse(detector, text, metadata))
-    return (entity["value"], entity["role"]) if entity else (None, None)
+    """``(language, role)`` of the message's ``language_detection``."""
+    details = parse(detector, text, metadata).get(DETECTION_ATTRIBUTE)
+    return details["language"], details["role"]
 
 
 # --- the component as Rasa sees it ----------------------------------------------------------
@@ -397,27 +395,45 @@ def test_rasa_can_fingerprint_it_for_training() -> None:
     assert key
 
 
-def test_the_entity_contract(detector: LanguageDetector) -> None:
+def test_the_detection_contract(detector: LanguageDetector) -> None:
     message = parse(detector, "Hello, my parcel has not arrived yet, can you check it please?")
-    entity = language_entity(message)
-    assert entity is not None
-    confidence = entity.pop("confidence_entity")
-    assert entity == {
-        "entity": "language",
-        "value": "en",
-        "role": "detected",
-        "start": 0,
-        "end": 0,
-        "extractor": "LanguageDetector",
-    }
-    assert isinstance(confidence, float)
-    assert 0.5 <= confidence <= 1.0
     details = message.get(DETECTION_ATTRIBUTE)
-    assert details["detected"] == "en"
-    assert details["strength"] == "strong"
+    assert set(details) == {
+        "language",
+        "role",
+        "detected",
+        "confidence",
+        "runner_up",
+        "runner_up_confidence",
+        "units",
+        "strength",
+        "hint",
+    }
     assert details["language"] == "en"
     assert details["role"] == "detected"
+    assert details["detected"] == "en"
+    assert details["strength"] == "strong"
     assert details["hint"] is None
+    assert isinstance(details["confidence"], float)
+    assert 0.5 <= details["confidence"] <= 1.0
+    assert details["runner_up"] != "en"
+    assert details["units"] >= 3
+
+
+def test_no_language_entity_is_ever_added(detector: LanguageDetector) -> None:
+    # `rasa test` compares every predicted entity with the test stories: a span-less
+    # `language` entity would be a wrong prediction on every message.
+    for text, metadata, role in [
+        ("Hello, my parcel has not arrived yet, can you check it please?", None, "detected"),
+        ("danke", None, "guess"),
+        ("Where is my order?", {"locale": "de-DE"}, "hint"),
+        ("ok", None, None),
+        ("BL-10001", None, None),
+    ]:
+        message = parse(detector, text, metadata)
+        assert message.get(DETECTION_ATTRIBUTE)["role"] == role, text
+        assert message.get("entities") is None, text
+        assert "entities" not in message.as_dict(only_output_properties=True), text
 
 
 def test_parse_output_and_tracker_event_survive_json(detector: LanguageDetector) -> None:
@@ -427,8 +443,11 @@ def test_parse_output_and_tracker_event_survive_json(detector: LanguageDetector)
         "entities": [],
         **message.as_dict(only_output_properties=True),
     }
-    assert parse_data["entities"] == [language_entity(message)]
+    assert parse_data["entities"] == []
+    assert "entities" not in message.as_dict(only_output_properties=True)
     assert parse_data[DETECTION_ATTRIBUTE]["hint"] == "de"
+    assert parse_data[DETECTION_ATTRIBUTE]["language"] == "de"
+    assert parse_data[DETECTION_ATTRIBUTE]["role"] == "hint"
     event = UserUttered(
         message.get("text"), parse_data["intent"], parse_data["entities"], parse_data
     )
@@ -458,15 +477,27 @@ def test_messages_without_text_are_skipped(detector: LanguageDetector) -> None:
     assert processed.get(DETECTION_ATTRIBUTE) is None
 
 
-def test_other_entities_stay_and_reprocessing_keeps_one(detector: LanguageDetector) -> None:
+def test_other_entities_are_left_untouched(detector: LanguageDetector) -> None:
     order = {"entity": "order_number", "value": "BL-10001", "start": 17, "end": 25}
-    message = Message(data={"text": "Wo ist Bestellung BL-10001 denn bitte?", "entities": [order]})
+    # Even a `language` entity from elsewhere (e.g. a "/choose_language" button) is not ours.
+    button = {"entity": "language", "value": "it", "extractor": "RegexMessageHandler"}
+    entities = [order, button]
+    message = Message(data={"text": "Wo ist Bestellung BL-10001 denn bitte?", "entities": entities})
     detector.process([message])
     detector.process([message])
-    assert message.get("entities")[0] == order
-    entity = language_entity(message)
-    assert entity is not None
-    assert entity["value"] == "de"
+    assert message.get("entities") is entities
+    assert entities == [
+        {"entity": "order_number", "value": "BL-10001", "start": 17, "end": 25},
+        {"entity": "language", "value": "it", "extractor": "RegexMessageHandler"},
+    ]
+    assert message.get(DETECTION_ATTRIBUTE)["language"] == "de"
+
+
+def test_messages_without_entities_get_none(detector: LanguageDetector) -> None:
+    message = Message(data={"text": "Wo ist meine Bestellung denn bitte?"})
+    detector.process([message])
+    assert message.get("entities") is None
+    assert message.get(DETECTION_ATTRIBUTE)["role"] == "detected"
 
 
 @pytest.mark.parametrize(
@@ -539,10 +570,10 @@ def test_coin_flips_say_nothing(detector: LanguageDetector) -> None:
         "BL-10001 👍 anna@example.de +33 6 12 34 56 78",
     ],
 )
-def test_nothing_to_detect_gives_no_entity(detector: LanguageDetector, text: str) -> None:
-    message = parse(detector, text)
-    assert language_entity(message) is None
-    assert message.get(DETECTION_ATTRIBUTE)["strength"] == "none"
+def test_nothing_to_detect_gives_no_language(detector: LanguageDetector, text: str) -> None:
+    details = parse(detector, text).get(DETECTION_ATTRIBUTE)
+    assert (details["language"], details["role"]) == (None, None)
+    assert details["strength"] == "none"
 
 
 def test_order_numbers_and_emails_do_not_count_as_words(detector: LanguageDetector) -> None:
@@ -554,7 +585,7 @@ def test_order_numbers_and_emails_do_not_count_as_words(detector: LanguageDetect
     assert parse(detector, text).get(DETECTION_ATTRIBUTE)["units"] == 4
 
 
-def test_mixed_messages_get_one_sane_entity(detector: LanguageDetector) -> None:
+def test_mixed_messages_get_one_sane_language(detector: LanguageDetector) -> None:
     for text in [
         "Hallo, my order BL-10001 hasn't arrived yet",
         "Hello, my order has not arrived yet, danke schön",
@@ -577,7 +608,7 @@ def test_names_and_addresses_do_not_switch_the_language(detector: LanguageDetect
         assert outcome(detector, text)[1] != "detected", text
 
 
-def test_unsupported_scripts_give_no_entity(detector: LanguageDetector) -> None:
+def test_unsupported_scripts_give_no_language(detector: LanguageDetector) -> None:
     assert outcome(detector, "Здравствуйте, где мой заказ?") == (None, None)
     assert outcome(detector, "안녕하세요 제 주문은 어디에 있나요") == (None, None)
 
@@ -605,10 +636,10 @@ def test_long_messages_are_fast(detector: LanguageDetector) -> None:
 
 def test_language_hint_beats_the_text(detector: LanguageDetector) -> None:
     message = parse(detector, "Where is my order? It has not arrived yet.", {"language": "de"})
-    entity = language_entity(message)
-    assert entity is not None
-    assert (entity["value"], entity["role"], entity["confidence_entity"]) == ("de", "hint", 1.0)
-    assert message.get(DETECTION_ATTRIBUTE)["detected"] == "en"  # kept for analytics
+    details = message.get(DETECTION_ATTRIBUTE)
+    assert (details["language"], details["role"], details["hint"]) == ("de", "hint", "de")
+    assert details["detected"] == "en"  # kept for analytics
+    assert details["strength"] == "strong"
 
 
 def test_locale_hint_is_normalized(detector: LanguageDetector) -> None:
