@@ -13,6 +13,8 @@ from functools import lru_cache
 from borderless.commerce.desk import OrderDesk
 from borderless.commerce.numbers import OrderNumberFormat
 from borderless.commerce.reference import ReferenceShop
+from borderless.commerce.shipping import ShippingTable
+from borderless.i18n.countries import CountryNames
 from borderless.settings import Settings
 
 
@@ -21,6 +23,8 @@ class Services:
     settings: Settings
     desk: OrderDesk
     order_numbers: OrderNumberFormat
+    shipping: ShippingTable
+    countries: CountryNames
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Services:
@@ -37,6 +41,8 @@ class Services:
             settings=settings,
             desk=OrderDesk(shop, shop, deadline=settings.backend_timeout + 0.4),
             order_numbers=order_numbers,
+            shipping=ShippingTable.load(settings.shipping_file),
+            countries=CountryNames(),
         )
 
 

@@ -25,6 +25,7 @@ class Settings:
     order_number_pattern: str | None = None
     support_email: str = "support@borderless-demo.example"
     locales_dir: Path = PROJECT_ROOT / "locales"
+    shipping_file: Path = PROJECT_ROOT / "demo" / "shipping.yml"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -37,5 +38,14 @@ class Settings:
             backend_timeout=float(env.get("BACKEND_TIMEOUT", defaults.backend_timeout)),
             order_number_pattern=env.get("ORDER_NUMBER_PATTERN") or None,
             support_email=env.get("SUPPORT_EMAIL", defaults.support_email),
-            locales_dir=Path(env.get("LOCALES_DIR", str(defaults.locales_dir))),
+            locales_dir=_project_path(env.get("LOCALES_DIR"), defaults.locales_dir),
+            shipping_file=_project_path(env.get("SHIPPING_CONFIG"), defaults.shipping_file),
         )
+
+
+def _project_path(value: str | None, default: Path) -> Path:
+    """Relative paths in the environment are relative to the project, not to the cwd."""
+    if not value:
+        return default
+    path = Path(value)
+    return path if path.is_absolute() else PROJECT_ROOT / path
