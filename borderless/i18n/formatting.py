@@ -7,6 +7,7 @@ country when CLDR knows the pair (``pt`` + ``BR`` → ``pt_BR``, ``en`` + ``GB``
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -15,6 +16,7 @@ from zoneinfo import ZoneInfo
 from babel import Locale, UnknownLocaleError
 from babel import dates as babel_dates
 from babel import numbers as babel_numbers
+from babel.lists import format_list
 
 # Where a language is spoken in many markets, the market a customer of that language most often
 # has when we know nothing else (only used for number and date conventions).
@@ -85,3 +87,13 @@ def format_money(amount: Decimal, currency: str, locale: Locale) -> str:
 
 def country_name(code: str, locale: Locale) -> str:
     return locale.territories.get(code.upper(), code.upper())
+
+
+def language_list(codes: Iterable[str], locale: Locale) -> str:
+    """Each language named in itself ("Deutsch", "日本語"), joined the way ``locale`` lists."""
+    names = []
+    for code in codes:
+        own = Locale.parse(code)
+        name = own.get_display_name(own) or code
+        names.append(name[:1].upper() + name[1:])
+    return format_list(names, locale=locale)

@@ -190,6 +190,10 @@ class LanguageDetector(GraphComponent):
         return {
             # ISO 639-1 codes to tell apart; a subset of SUPPORTED_LANGUAGES, at least two.
             "languages": list(SUPPORTED_LANGUAGES),
+            # Common languages we do not answer in but must not mistake for one we do: a Dutch
+            # or Turkish sentence is reported as unsupported instead of as a bad German guess.
+            # Scripts no supported language uses (Cyrillic, Hangul, Greek, …) need no model.
+            "unsupported_languages": ["nl", "pl", "tr", "id", "vi", "sv"],
             # Metadata keys holding the channel's language or locale, first usable one wins.
             "hint_keys": ["language", "locale"],
             # Evidence needed for role "detected", in the detected language's script.
@@ -223,6 +227,11 @@ class LanguageDetector(GraphComponent):
         """Validates the config; builds the lingua detector now only if ``warm_up``."""
         self._config = {**self.get_default_config(), **config}
         self._languages = self._validated_languages(self._config["languages"])
+        self._unsupported = tuple(
+            code
+            for code in (str(c).strip().lower() for c in self._config["unsupported_languages"])
+            if code not in self._languages
+        )
         hint_keys = self._config["hint_keys"]
         if isinstance(hint_keys, str):
             hint_keys = [hint_keys]
@@ -276,7 +285,7 @@ class LanguageDetector(GraphComponent):
 
     def _get_detector(self) -> LinguaDetector:
         if self._detector is None:
-            self._detector = _lingua_detector(self._languages, self._preload)
+            self._detector = _lingua_detector(self._languages + self._unsupported, self._preload)
         return self._detector
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
@@ -335,26 +344,49 @@ class LanguageDetector(GraphComponent):
             "runner_up_confidence": 0.0,
             "units": 0,
             "strength": NONE,
+            "unsupported": False,
         }
         if text.startswith("/"):
             # "/intent{...}" payloads are replaced wholesale by Rasa's RegexMessageHandler.
             return details
         evidence = extract_evidence(text, self._max_chars)
+        supported_units = evidence.latin_words + evidence.arabic_words + evidence.cjk_chars
+        if evidence.other_words >= self._min_words and evidence.other_words > supported_units:
+            # Mostly a script none of our languages is written in (Cyrillic, Hangul, Thai, …).
+            details.update(unsupported=True, units=evidence.other_words)
+            return details
         if not evidence.text:
             return details
-        ranking = self._get_detector().compute_language_confidence_values(evidence.text)
-        if not ranking or ranking[0].value <= 0.0:
+        ranking = [
+            (value.language.iso_code_639_1.name.lower(), float(value.value))
+            for value in self._get_detector().compute_language_confidence_values(evidence.text)
+        ]
+        if ranking and ranking[0][0] in self._unsupported:
+            # Not ours: say so when the evidence is strong, but never switch to it.
+            top, confidence = ranking[0]
+            runner_up = ranking[1][1] if len(ranking) > 1 else 0.0
+            details["unsupported"] = (
+                evidence.latin_words >= self._min_words
+                and confidence >= self._min_confidence
+                and confidence - runner_up >= self._min_margin
+            )
+            if details["unsupported"]:
+                details.update(detected=top, confidence=round(confidence, 4))
+                return details
+        # Grade the supported languages among themselves: "danke" must stay a German guess
+        # even when Dutch scored higher overall.
+        ranking = [(code, value) for code, value in ranking if code in self._languages]
+        total = sum(value for _, value in ranking)
+        if not ranking or total <= 0.0:
             return details
-        top = ranking[0]
-        second = ranking[1] if len(ranking) > 1 else None
-        language = top.language.iso_code_639_1.name.lower()
-        confidence = round(float(top.value), 4)
-        runner_up_confidence = round(float(second.value), 4) if second else 0.0
+        language, top_value = ranking[0]
+        confidence = round(top_value / total, 4)
+        runner_up_confidence = round(ranking[1][1] / total, 4) if len(ranking) > 1 else 0.0
         units = evidence.units_for(language)
         details.update(
             detected=language,
             confidence=confidence,
-            runner_up=second.language.iso_code_639_1.name.lower() if second else None,
+            runner_up=ranking[1][0] if len(ranking) > 1 else None,
             runner_up_confidence=runner_up_confidence,
             units=units,
         )

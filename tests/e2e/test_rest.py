@@ -18,8 +18,6 @@ from typing import Any
 import pytest
 
 from borderless import launcher, training
-from borderless.settings import PROJECT_ROOT
-from tests.conftest import free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -59,29 +57,13 @@ def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bot]:
     model = Path(os.environ.get("RASA_TEST_MODEL") or training.model_path())
     if not model.exists():
         pytest.fail(f"no trained model at {model}: run `make train` (make test does it first)")
-    tmp = tmp_path_factory.mktemp("stack")
-    ports = {name: str(free_port()) for name in ("SHOP_PORT", "ACTION_PORT", "RASA_PORT")}
-    env = {
-        **os.environ,
-        **ports,
-        "SHOP_URL": f"http://127.0.0.1:{ports['SHOP_PORT']}",
+    overrides = {
         "SHOP_API_TOKEN": "e2e-shop-token",
-        "SHOP_DATABASE_URL": f"sqlite:///{tmp / 'shop.db'}",
-        "SHOP_SEED_FILE": str(PROJECT_ROOT / "demo" / "orders.yml"),
-        "ACTION_SERVER_URL": f"http://127.0.0.1:{ports['ACTION_PORT']}/webhook",
-        "TRACKER_STORE_URL": f"sqlite:///{tmp / 'tracker.db'}",
         "RASA_AUTH_TOKEN": TOKEN,
         "RASA_MODEL": str(model),
-        "SANIC_HOST": "127.0.0.1",
     }
-    running: list[launcher.Part] = []
-    try:
-        for part in launcher.parts(env, log_dir=tmp / "log"):
-            running.append(part)
-            launcher.start(part, env, verbose=False)
-        yield Bot(f"http://127.0.0.1:{ports['RASA_PORT']}")
-    finally:
-        launcher.stop(running, verbose=False)
+    with launcher.stack(overrides, tmp_path_factory.mktemp("stack")) as env:
+        yield Bot(env["RASA_URL"])
 
 
 def new_sender() -> str:
@@ -164,7 +146,59 @@ def test_malformed_email_in_the_form_is_explained(bot: Bot) -> None:
 def test_tracker_store_keeps_the_conversation(bot: Bot, tmp_path: Path) -> None:
     me = new_sender()
     bot.text(me, "hello")
-    bot.text(me, "where is my order BL-10001 anna.schmidt@example.de")
+    lookup = "where is my order BL-10001 anna.schmidt@example.de"
+    bot.text(me, lookup)
     tracker = bot.tracker(me)
-    assert user_texts(tracker)[-2:] == ["hello", "where is my order BL-10001 anna.schmidt@example.de"]
+    assert user_texts(tracker)[-2:] == ["hello", lookup]
     assert tracker["slots"]["verified_order"] == "BL-10001"
+
+
+# One customer per language: where is my order (everything in one message), and how long
+# shipping to their country takes. The answer must be in their language, with the country
+# named and the dates formatted the way CLDR says for that language.
+NINE_LANGUAGES = {
+    "en": ("Where is my order BL-10002? My email is john.miller@example.com",
+           "How long does shipping to the United States take?", "US"),
+    "de": ("Wo ist meine Bestellung BL-10001? Meine E-Mail ist anna.schmidt@example.de",
+           "Wie lange dauert der Versand nach Österreich?", "AT"),
+    "fr": ("Où est ma commande BL-10001 ? Mon e-mail est anna.schmidt@example.de",
+           "Combien de temps faut-il pour livrer en France ?", "FR"),
+    "es": ("¿Dónde está mi pedido BL-10001? Mi correo es anna.schmidt@example.de",
+           "¿Cuánto tarda el envío a México?", "MX"),
+    "it": ("Dov'è il mio ordine BL-10001? La mia email è anna.schmidt@example.de",
+           "Quanto tempo ci vuole per la spedizione in Italia?", "IT"),
+    "pt": ("Cadê meu pedido BL-10001? Meu e-mail é anna.schmidt@example.de",
+           "Quanto tempo demora o frete para o Brasil?", "BR"),
+    "ja": ("注文BL-10001はどこですか？メールはanna.schmidt@example.deです",
+           "日本までの配送にはどのくらいかかりますか？", "JP"),
+    "zh": ("我的订单BL-10001到哪里了？邮箱是anna.schmidt@example.de",
+           "寄到中国大概需要多久？", "CN"),
+    "ar": ("أين طلبي BL-10001؟ بريدي الإلكتروني anna.schmidt@example.de",
+           "كم يستغرق الشحن إلى السعودية؟", "SA"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("language", list(NINE_LANGUAGES))
+def test_order_status_and_shipping_time_in_every_language(bot: Bot, language: str) -> None:
+    from babel import Locale
+
+    from borderless.i18n.formatting import locale_for
+
+    order_question, shipping_question, country = NINE_LANGUAGES[language]
+    me = new_sender()
+    answer = bot.text(me, order_question)
+    assert "BL-10001" in answer or "BL-10002" in answer, answer
+    assert bot.tracker(me)["slots"]["language"] == language
+    if language != "en":
+        assert "Expected delivery" not in answer, answer
+    shipping = bot.text(new_sender(), shipping_question)
+    assert Locale.parse(language).territories[country] in shipping or locale_for(
+        language, country
+    ).territories[country] in shipping, shipping
+    if language != "en":
+        assert "Standard shipping" not in shipping, shipping
+
+
+def test_an_unsupported_language_gets_the_list_of_supported_ones(bot: Bot) -> None:
+    answer = bot.text(new_sender(), "Где мой заказ? Я жду уже две недели")
+    assert "Deutsch" in answer and "日本語" in answer and "العربية" in answer

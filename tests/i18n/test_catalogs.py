@@ -53,3 +53,13 @@ def test_source_messages_are_stable_and_cover_buttons() -> None:
     contexts = [m.context for m in source_messages(RESPONSES)]
     assert contexts == sorted(contexts)
     assert "utter_offer_human/button" in contexts
+
+
+def test_button_titles_fit_whatsapp_in_every_language() -> None:
+    catalogs = Catalogs.load(LOCALES)
+    for message in source_messages(RESPONSES):
+        if not message.context.endswith("/button"):
+            continue
+        for language in SUPPORTED_LANGUAGES:
+            title = catalogs.translate(language, message.context, message.text)
+            assert len(title) <= 20, f"{language} {message.context}: {title!r} > 20 characters"

@@ -408,7 +408,9 @@ def test_the_detection_contract(detector: LanguageDetector) -> None:
         "units",
         "strength",
         "hint",
+        "unsupported",
     }
+    assert details["unsupported"] is False
     assert details["language"] == "en"
     assert details["role"] == "detected"
     assert details["detected"] == "en"
@@ -757,3 +759,25 @@ if __name__ == "__main__":
         f"wrongly detected {report['wrong_detected']}, {report['ms_per_message']:.3f} ms/message"
     )
     print("\n".join(report["misses"]))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Где мой заказ? Я жду уже две недели",
+        "제 주문은 어디에 있나요 빨리 알려주세요",
+        "Waar is mijn bestelling? Ik wacht al twee weken",
+        "Siparişim nerede, iki haftadır bekliyorum",
+    ],
+)
+def test_unsupported_languages_are_reported_and_never_chosen(
+    detector: LanguageDetector, text: str
+) -> None:
+    details = parse(detector, text).get(DETECTION_ATTRIBUTE)
+    assert details["unsupported"] is True
+    assert details["role"] is None
+
+
+def test_short_or_supported_messages_are_not_unsupported(detector: LanguageDetector) -> None:
+    for text in ["ok", "Wo ist meine Bestellung bitte", "Привет"]:
+        assert parse(detector, text).get(DETECTION_ATTRIBUTE)["unsupported"] is False

@@ -1,0 +1,221 @@
+"""NLU accuracy per language on held-out data, beside the stock Rasa pipeline.
+
+Trains NLU-only models on ``data/`` (all languages together, one model each) and evaluates them
+on ``tests/nlu_heldout/<lang>/`` (utterances never seen in training):
+
+    .venv/bin/python bench/nlu_eval.py                 # project config.yml vs stock `rasa init`
+    .venv/bin/python bench/nlu_eval.py --only project  # just ours
+    .venv/bin/python bench/nlu_eval.py --config other.yml --only project
+
+Prints, per language: intent accuracy and macro-F1, language-detection accuracy on messages of
+three words or more (CJK: four characters); per entity type: precision, recall and F1 of exact
+spans; and the training time of each model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from borderless.settings import PROJECT_ROOT
+
+HELDOUT = PROJECT_ROOT / "tests" / "nlu_heldout"
+
+# The pipeline `rasa init` writes for Rasa 3.6 (its config.yml leaves it to these defaults).
+STOCK_CONFIG = """
+recipe: default.v1
+language: en
+assistant_id: stock
+pipeline:
+  - name: WhitespaceTokenizer
+  - name: RegexFeaturizer
+  - name: LexicalSyntacticFeaturizer
+  - name: CountVectorsFeaturizer
+  - name: CountVectorsFeaturizer
+    analyzer: char_wb
+    min_ngram: 1
+    max_ngram: 4
+  - name: DIETClassifier
+    epochs: 100
+    constrain_similarities: true
+  - name: EntitySynonymMapper
+  - name: ResponseSelector
+    epochs: 100
+    constrain_similarities: true
+  - name: FallbackClassifier
+    threshold: 0.3
+    ambiguity_threshold: 0.1
+policies: []
+"""
+
+
+@dataclass
+class Example:
+    language: str
+    text: str
+    intent: str
+    entities: list[tuple[str, int, int]]
+
+
+@dataclass
+class Scores:
+    intents: dict[str, list[tuple[str, str]]] = field(default_factory=lambda: defaultdict(list))
+    detection: dict[str, list[bool]] = field(default_factory=lambda: defaultdict(list))
+    entities: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0, 0]))
+    train_seconds: float = 0.0
+    parse_ms: list[float] = field(default_factory=list)
+
+
+def heldout() -> list[Example]:
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    examples = []
+    for folder in sorted(p for p in HELDOUT.iterdir() if p.is_dir()):
+        data = load_data(str(folder))
+        for message in data.intent_examples:
+            spans = [(e["entity"], e["start"], e["end"]) for e in message.get("entities") or []]
+            examples.append(Example(folder.name, message.get("text"), message.get("intent"), spans))
+    return examples
+
+
+def long_enough(example: Example) -> bool:
+    if example.language in ("ja", "zh"):
+        return sum(1 for ch in example.text if ord(ch) > 0x2E80) >= 4
+    return len(example.text.split()) >= 3
+
+
+def train(config: Path, out: Path) -> tuple[Path, float]:
+    from rasa.model_training import train_nlu
+
+    started = time.monotonic()
+    model = train_nlu(
+        str(config), str(PROJECT_ROOT / "data"), str(out), domain=str(PROJECT_ROOT / "domain.yml")
+    )
+    return Path(str(model)), time.monotonic() - started
+
+
+async def evaluate(model: Path, examples: list[Example]) -> Scores:
+    from rasa.core.agent import Agent
+
+    agent = Agent.load(str(model))
+    scores = Scores()
+    for example in examples:
+        started = time.perf_counter()
+        parsed: dict[str, Any] = await agent.parse_message(example.text)
+        scores.parse_ms.append((time.perf_counter() - started) * 1000)
+        predicted = (parsed.get("intent") or {}).get("name") or "none"
+        scores.intents[example.language].append((example.intent, predicted))
+        detection = parsed.get("language_detection")
+        if detection is not None and long_enough(example):
+            scores.detection[example.language].append(detection.get("detected") == example.language)
+        gold = set(example.entities)
+        found = {(e["entity"], e["start"], e["end"]) for e in parsed.get("entities") or []}
+        for entity_type in {e[0] for e in gold | found}:
+            g = {e for e in gold if e[0] == entity_type}
+            f = {e for e in found if e[0] == entity_type}
+            counts = scores.entities[entity_type]
+            counts[0] += len(g & f)  # true positives
+            counts[1] += len(f - g)  # false positives
+            counts[2] += len(g - f)  # false negatives
+    return scores
+
+
+def macro_f1(pairs: list[tuple[str, str]]) -> float:
+    from sklearn.metrics import f1_score
+
+    gold = [g for g, _ in pairs]
+    return float(f1_score(gold, [p for _, p in pairs], labels=sorted(set(gold)), average="macro"))
+
+
+def accuracy(pairs: list[tuple[str, str]]) -> float:
+    return sum(g == p for g, p in pairs) / len(pairs) if pairs else 0.0
+
+
+def f1(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    score = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return precision, recall, score
+
+
+def report(results: dict[str, Scores]) -> None:
+    names = list(results)
+    languages = sorted({lang for s in results.values() for lang in s.intents})
+    header = f"{'language':<10}{'n':>5}" + "".join(
+        f"{name + ' acc':>16}{name + ' F1':>15}" for name in names
+    )
+    print("\nIntent classification on held-out data")
+    print(header)
+    for language in languages:
+        pairs = results[names[0]].intents[language]
+        row = f"{language:<10}{len(pairs):>5}"
+        for name in names:
+            p = results[name].intents[language]
+            row += f"{accuracy(p):>16.3f}{macro_f1(p):>15.3f}"
+        print(row)
+    ours = results[names[0]]
+    print("\nLanguage detection (messages of 3+ words / 4+ CJK characters)")
+    for language in languages:
+        checks = ours.detection.get(language, [])
+        if checks:
+            print(f"{language:<10}{len(checks):>5}{sum(checks) / len(checks):>10.3f}")
+    total = [c for checks in ours.detection.values() for c in checks]
+    if total:
+        print(f"{'all':<10}{len(total):>5}{sum(total) / len(total):>10.3f}")
+    print("\nEntities (exact spans)")
+    print(f"{'entity':<18}" + "".join(f"{name + ' P/R/F1':>26}" for name in names))
+    for entity in sorted({e for s in results.values() for e in s.entities}):
+        row = f"{entity:<18}"
+        for name in names:
+            p, r, score = f1(*results[name].entities.get(entity, [0, 0, 0]))
+            row += f"{p:>10.3f}{r:>8.3f}{score:>8.3f}"
+        print(row)
+    print("\nTraining time and parse latency")
+    for name, scores in results.items():
+        ordered = sorted(scores.parse_ms)
+        p50 = ordered[len(ordered) // 2]
+        p95 = ordered[int(len(ordered) * 0.95)]
+        print(
+            f"{name:<10} trained in {scores.train_seconds:6.0f} s;"
+            f" parse p50 {p50:.1f} ms, p95 {p95:.1f} ms"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--config", type=Path, default=PROJECT_ROOT / "config.yml")
+    parser.add_argument("--only", choices=["project", "stock"])
+    parser.add_argument("--model", type=Path, help="evaluate this trained model, don't train")
+    args = parser.parse_args()
+    examples = heldout()
+    print(f"{len(examples)} held-out examples in {len({e.language for e in examples})} languages")
+    results: dict[str, Scores] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        stock = Path(tmp) / "stock.yml"
+        stock.write_text(STOCK_CONFIG)
+        runs = {"project": args.config, "stock": stock}
+        for name, config in runs.items():
+            if args.only and name != args.only:
+                continue
+            if args.model:
+                model, seconds = args.model, 0.0
+            else:
+                print(f"training {name} ({config.name}) …", flush=True)
+                model, seconds = train(config, Path(tmp) / name)
+            scores = asyncio.run(evaluate(model, examples))
+            scores.train_seconds = seconds
+            results[name] = scores
+    report(results)
+
+
+if __name__ == "__main__":
+    main()
