@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -61,8 +64,8 @@ def parts(env: dict[str, str], log_dir: Path = LOG_DIR) -> list[Part]:
         ),
         Part(
             "rasa",
-            [rasa, "run", "--model", env.get("RASA_MODEL", "models"), "--enable-api", "--auth-token",
-             env["RASA_AUTH_TOKEN"], "--port", rasa_port, "--cors", "*",
+            [rasa, "run", "--model", env.get("RASA_MODEL", "models"), "--enable-api",
+             "--auth-token", env["RASA_AUTH_TOKEN"], "--port", rasa_port, "--cors", "*",
              "--endpoints", "endpoints.yml", "--credentials", "credentials.yml"],
             f"http://127.0.0.1:{rasa_port}/status?token={env['RASA_AUTH_TOKEN']}",
             f"http://localhost:{rasa_port}  (REST: /webhooks/rest/webhook, HTTP API: token"
@@ -132,6 +135,39 @@ def stop(running: list[Part], verbose: bool = True) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+
+
+@contextmanager
+def stack(overrides: dict[str, str], log_dir: Path) -> Iterator[dict[str, str]]:
+    """Shop, actions and Rasa on free loopback ports with temporary databases, for tests and
+    benchmarks; yields the environment they run with (``RASA_URL`` included)."""
+    ports = {name: str(_free_port()) for name in ("SHOP_PORT", "ACTION_PORT", "RASA_PORT")}
+    env = {
+        **os.environ,
+        **ports,
+        "SHOP_URL": f"http://127.0.0.1:{ports['SHOP_PORT']}",
+        "SHOP_DATABASE_URL": f"sqlite:///{log_dir / 'shop.db'}",
+        "SHOP_SEED_FILE": str(PROJECT_ROOT / "demo" / "orders.yml"),
+        "ACTION_SERVER_URL": f"http://127.0.0.1:{ports['ACTION_PORT']}/webhook",
+        "TRACKER_STORE_URL": f"sqlite:///{log_dir / 'tracker.db'}",
+        "RASA_URL": f"http://127.0.0.1:{ports['RASA_PORT']}",
+        "SANIC_HOST": "127.0.0.1",
+        **overrides,
+    }
+    running: list[Part] = []
+    try:
+        for part in parts(env, log_dir=log_dir):
+            running.append(part)
+            start(part, env, verbose=False)
+        yield env
+    finally:
+        stop(running, verbose=False)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def main() -> int:
