@@ -64,7 +64,7 @@ def test_implements_both_protocols_without_io_at_construction() -> None:
     client = ReferenceShop("http://127.0.0.1:9", "token")  # no running loop needed
     assert isinstance(client, OrderSystem)
     assert isinstance(client, LogisticsSystem)
-    assert client._session is None
+    assert client.http._session is None
 
 
 async def test_find_verified(shop: ReferenceShop) -> None:
