@@ -14,6 +14,7 @@ from borderless.commerce.desk import OrderDesk
 from borderless.commerce.numbers import OrderNumberFormat
 from borderless.commerce.reference import ReferenceShop
 from borderless.commerce.shipping import ShippingTable
+from borderless.commerce.systems import build_logistics_system, build_order_system
 from borderless.i18n.countries import CountryNames
 from borderless.settings import Settings
 
@@ -32,6 +33,12 @@ class Services:
         shop = ReferenceShop(
             settings.shop_url, settings.shop_api_token, timeout=settings.backend_timeout
         )
+        orders = build_order_system(
+            settings.commerce.get("orders") or {}, settings.backend_timeout, shop
+        )
+        logistics = build_logistics_system(
+            settings.commerce.get("logistics") or {}, settings.backend_timeout, shop
+        )
         order_numbers = (
             OrderNumberFormat(settings.order_number_pattern)
             if settings.order_number_pattern
@@ -39,7 +46,7 @@ class Services:
         )
         return cls(
             settings=settings,
-            desk=OrderDesk(shop, shop, deadline=settings.backend_timeout + 0.4),
+            desk=OrderDesk(orders, logistics, deadline=settings.backend_timeout + 0.4),
             order_numbers=order_numbers,
             shipping=ShippingTable.load(settings.shipping_file),
             countries=CountryNames(),

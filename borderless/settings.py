@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+from borderless.commerce.systems import read_commerce_section
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,6 +29,9 @@ class Settings:
     support_email: str = "support@borderless-demo.example"
     locales_dir: Path = PROJECT_ROOT / "locales"
     shipping_file: Path = PROJECT_ROOT / "demo" / "shipping.yml"
+    # The `commerce:` section of endpoints.yml with ${VAR}s expanded (borderless/commerce/
+    # systems.py): which order and logistics systems to use.
+    commerce: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -40,6 +46,9 @@ class Settings:
             support_email=env.get("SUPPORT_EMAIL", defaults.support_email),
             locales_dir=_project_path(env.get("LOCALES_DIR"), defaults.locales_dir),
             shipping_file=_project_path(env.get("SHIPPING_CONFIG"), defaults.shipping_file),
+            commerce=read_commerce_section(
+                _project_path(env.get("ENDPOINTS_FILE"), PROJECT_ROOT / "endpoints.yml"), env
+            ),
         )
 
 
