@@ -50,7 +50,9 @@ def parts(env: dict[str, str], log_dir: Path = LOG_DIR) -> list[Part]:
             "shop",
             [python, "-m", "borderless.store", "serve", "--host", "127.0.0.1",
              "--port", shop_port, "--database-url", env["SHOP_DATABASE_URL"],
-             "--seed", env["SHOP_SEED_FILE"]],
+             "--seed", env["SHOP_SEED_FILE"]]
+            # The demo's dates are relative to the moment of seeding: reseed on every start.
+            + (["--reset"] if env.get("SHOP_RESET_ON_START", "true") == "true" else []),
             f"http://127.0.0.1:{shop_port}/health",
             f"http://localhost:{shop_port}  (reference shop API; token SHOP_API_TOKEN)",
             30,
@@ -191,7 +193,7 @@ def main() -> int:
             print(f"  {part.name:<8} {part.shown_url}")
         print(
             "\nTry it:\n  curl -s localhost:5005/webhooks/rest/webhook -H 'Content-Type: "
-            "application/json' \\\n    -d '{\"sender\": \"me\", \"message\": \"Where is my order "
+            'application/json\' \\\n    -d \'{"sender": "me", "message": "Where is my order '
             "BL-10001? My email is anna.schmidt@example.de\"}'\n\nCtrl-C stops everything.",
             flush=True,
         )

@@ -56,7 +56,15 @@ def train(root: Path = PROJECT_ROOT) -> Path:
     ]  # fmt: skip
     subprocess.run(command, cwd=root, check=True)
     print(f"==> trained in {time.monotonic() - started:.0f} s: {target.relative_to(root)}")
+    _prune(target.parent, keep=3)
     return target
+
+
+def _prune(models: Path, keep: int) -> None:
+    """Keep the newest few models (a rollback is a retrain away; disks are not endless)."""
+    old = sorted(models.glob("borderless-*.tar.gz"), key=lambda p: p.stat().st_mtime)[:-keep]
+    for path in old:
+        path.unlink()
 
 
 def main(argv: list[str]) -> int:

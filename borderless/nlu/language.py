@@ -414,3 +414,37 @@ def _runs_inference(execution_context: ExecutionContext) -> bool:
     node_name = execution_context.node_name
     node = execution_context.graph_schema.nodes.get(node_name) if node_name else None
     return node is not None and node.fn == "process"
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class UnsupportedLanguageFallback(GraphComponent):
+    """Turns the intent of a message in an unsupported language into ``nlu_fallback``.
+
+    The classifier was trained on our languages only; on a Russian or Dutch sentence its top
+    intent is a confident-looking accident. Answering that accident in English helps nobody,
+    so such a message falls back, and ``action_not_understood`` lists the languages we speak.
+    Place it after the intent classifier and before ``FallbackClassifier``.
+    """
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> UnsupportedLanguageFallback:
+        return cls()
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            detection = message.get(DETECTION_ATTRIBUTE) or {}
+            if detection.get("unsupported"):
+                fallback = {"name": "nlu_fallback", "confidence": 1.0}
+                ranking = [fallback, *(message.get("intent_ranking") or [])]
+                message.set("intent", fallback, add_to_output=True)
+                message.set("intent_ranking", ranking, add_to_output=True)
+        return messages

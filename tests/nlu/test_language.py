@@ -781,3 +781,18 @@ def test_unsupported_languages_are_reported_and_never_chosen(
 def test_short_or_supported_messages_are_not_unsupported(detector: LanguageDetector) -> None:
     for text in ["ok", "Wo ist meine Bestellung bitte", "Привет"]:
         assert parse(detector, text).get(DETECTION_ATTRIBUTE)["unsupported"] is False
+
+
+def test_unsupported_messages_fall_back_whatever_the_classifier_said() -> None:
+    from borderless.nlu.language import UnsupportedLanguageFallback
+
+    component = UnsupportedLanguageFallback()
+    foreign = Message(data={"text": "Где мой заказ?"})
+    foreign.set(DETECTION_ATTRIBUTE, {"unsupported": True})
+    foreign.set("intent", {"name": "out_of_scope", "confidence": 0.53})
+    ours = Message(data={"text": "Where is my order?"})
+    ours.set(DETECTION_ATTRIBUTE, {"unsupported": False})
+    ours.set("intent", {"name": "order_status", "confidence": 0.9})
+    component.process([foreign, ours])
+    assert foreign.get("intent")["name"] == "nlu_fallback"
+    assert ours.get("intent")["name"] == "order_status"
