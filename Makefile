@@ -38,7 +38,7 @@ train: install ## train a model if the data changed since the last one
 run: train ## install, train if needed, start shop + actions + Rasa (Ctrl-C stops)
 	@$(PY) -m borderless.launcher
 
-test: train ## the whole test suite (unit, API, rasa data validate, rasa test, end to end)
+test: lint train ## lint, then the whole suite (unit, API, rasa data validate, rasa test, end to end)
 	@$(PY) -m pytest; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests"; exit 0; fi; exit $$status
 

@@ -67,14 +67,15 @@ class ActionCheckOrderStatus(BorderlessAction):
         try:
             report = await self.services.desk.report(lookup)
         except OrderNotFound:
-            return events + self._not_found(dispatcher, tracker)
+            return [*events, *self._not_found(dispatcher, tracker)]
         except BackendError:
             dispatcher.utter_message(response="utter_backend_error")
             return events
         for reply in order_status_replies(report, conversation_language(tracker)):
             dispatcher.utter_message(response=reply.response, **reply.args)
         dispatcher.utter_message(response="utter_anything_else")
-        return events + [
+        return [
+            *events,
             SlotSet("verified_order", report.order.number),
             SlotSet("verification_failures", 0),
         ]

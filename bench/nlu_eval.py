@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import shutil
 import sys
 import tempfile
 import time
@@ -29,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from borderless.settings import PROJECT_ROOT
 
 HELDOUT = PROJECT_ROOT / "tests" / "nlu_heldout"
+FALLBACK = "nlu_fallback"
 
 # The pipeline `rasa init` writes for Rasa 3.6 (its config.yml leaves it to these defaults).
 STOCK_CONFIG = """
@@ -70,6 +72,7 @@ class Example:
 class Scores:
     intents: dict[str, list[tuple[str, str]]] = field(default_factory=lambda: defaultdict(list))
     detection: dict[str, list[bool]] = field(default_factory=lambda: defaultdict(list))
+    fallbacks: dict[str, list[bool]] = field(default_factory=lambda: defaultdict(list))
     entities: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0, 0]))
     train_seconds: float = 0.0
     parse_ms: list[float] = field(default_factory=list)
@@ -112,8 +115,12 @@ async def evaluate(model: Path, examples: list[Example]) -> Scores:
         started = time.perf_counter()
         parsed: dict[str, Any] = await agent.parse_message(example.text)
         scores.parse_ms.append((time.perf_counter() - started) * 1000)
-        predicted = (parsed.get("intent") or {}).get("name") or "none"
+        # The classifier's own choice, and whether FallbackClassifier overrode it.
+        ranking = [r for r in parsed.get("intent_ranking") or [] if r.get("name") != FALLBACK]
+        predicted = ranking[0]["name"] if ranking else "none"
         scores.intents[example.language].append((example.intent, predicted))
+        fell_back = (parsed.get("intent") or {}).get("name") == FALLBACK
+        scores.fallbacks[example.language].append(fell_back)
         detection = parsed.get("language_detection")
         if detection is not None and long_enough(example):
             scores.detection[example.language].append(detection.get("detected") == example.language)
@@ -151,16 +158,19 @@ def report(results: dict[str, Scores]) -> None:
     names = list(results)
     languages = sorted({lang for s in results.values() for lang in s.intents})
     header = f"{'language':<10}{'n':>5}" + "".join(
-        f"{name + ' acc':>16}{name + ' F1':>15}" for name in names
+        f"{name + ' acc':>16}{name + ' F1':>15}{'fallback':>10}" for name in names
     )
-    print("\nIntent classification on held-out data")
+    print("\nIntent classification on held-out data (the classifier's top intent; 'fallback' is")
+    print("the share of these messages FallbackClassifier would still turn into nlu_fallback)")
     print(header)
     for language in languages:
         pairs = results[names[0]].intents[language]
         row = f"{language:<10}{len(pairs):>5}"
         for name in names:
             p = results[name].intents[language]
-            row += f"{accuracy(p):>16.3f}{macro_f1(p):>15.3f}"
+            fallbacks = results[name].fallbacks[language]
+            share = sum(fallbacks) / len(fallbacks) if fallbacks else 0.0
+            row += f"{accuracy(p):>16.3f}{macro_f1(p):>15.3f}{share:>10.3f}"
         print(row)
     ours = results[names[0]]
     print("\nLanguage detection (messages of 3+ words / 4+ CJK characters)")
@@ -190,11 +200,24 @@ def report(results: dict[str, Scores]) -> None:
         )
 
 
+def confusions(results: dict[str, Scores], top: int = 8) -> None:
+    from collections import Counter
+
+    for name, scores in results.items():
+        print(f"\nMost common confusions ({name}): gold → predicted")
+        for language, pairs in sorted(scores.intents.items()):
+            wrong = Counter((g, p) for g, p in pairs if g != p).most_common(top)
+            listed = ", ".join(f"{g}→{p} ×{n}" for (g, p), n in wrong)
+            print(f"{language:<4} {listed}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--config", type=Path, default=PROJECT_ROOT / "config.yml")
     parser.add_argument("--only", choices=["project", "stock"])
     parser.add_argument("--model", type=Path, help="evaluate this trained model, don't train")
+    parser.add_argument("--keep", type=Path, help="copy the trained model(s) into this folder")
+    parser.add_argument("--errors", action="store_true", help="print the most common confusions")
     args = parser.parse_args()
     examples = heldout()
     print(f"{len(examples)} held-out examples in {len({e.language for e in examples})} languages")
@@ -211,10 +234,15 @@ def main() -> None:
             else:
                 print(f"training {name} ({config.name}) …", flush=True)
                 model, seconds = train(config, Path(tmp) / name)
+            if args.keep and not args.model:
+                args.keep.mkdir(parents=True, exist_ok=True)
+                shutil.copy(model, args.keep / f"{name}.tar.gz")
             scores = asyncio.run(evaluate(model, examples))
             scores.train_seconds = seconds
             results[name] = scores
     report(results)
+    if args.errors:
+        confusions(results)
 
 
 if __name__ == "__main__":

@@ -54,8 +54,9 @@ def test_every_action_in_code_is_in_the_domain_and_back() -> None:
     import importlib
     import pkgutil
 
-    import actions
     from rasa_sdk import Action
+
+    import actions
 
     modules = [
         importlib.import_module(f"actions.{info.name}")
@@ -65,7 +66,8 @@ def test_every_action_in_code_is_in_the_domain_and_back() -> None:
         cls().name()
         for module in modules
         for _, cls in inspect.getmembers(module, inspect.isclass)
-        if issubclass(cls, Action) and cls.__module__ == module.__name__
+        if issubclass(cls, Action)
+        and cls.__module__ == module.__name__
         and not inspect.isabstract(cls)
     }
     assert in_code == set(DOMAIN["actions"])

@@ -52,7 +52,7 @@ def locale_for(language: str, country: str | None = None) -> Locale:
 def country_timezone(country: str | None) -> ZoneInfo:
     """The main time zone of a country (its first CLDR zone), UTC when unknown."""
     if country:
-        import pytz  # a Rasa dependency; the only country → zones table in the venv
+        import pytz  # type: ignore[import-untyped]  # a Rasa dependency: country → zones
 
         names = pytz.country_timezones.get(country.upper())
         if names:

@@ -24,8 +24,8 @@ from borderless.i18n.formatting import (
     country_name,
     country_timezone,
     format_day,
-    format_money,
     format_moment,
+    format_money,
     locale_for,
 )
 
@@ -39,7 +39,9 @@ class Reply:
 def order_status_replies(report: OrderReport, language: str) -> list[Reply]:
     order = report.order
     locale = locale_for(language, order.country)
-    replies = [Reply(f"utter_order_status_{order.status.value}", _order_args(order, report, locale))]
+    replies = [
+        Reply(f"utter_order_status_{order.status.value}", _order_args(order, report, locale))
+    ]
     if not order.status.has_left_warehouse:
         return replies
     trackings = {t.tracking_number: t for t in report.trackings}
@@ -49,7 +51,9 @@ def order_status_replies(report: OrderReport, language: str) -> list[Reply]:
         replies.append(_latest(order, tracking, locale))
     expected = _expected_delivery(order, report.trackings)
     if order.status is not OrderStatus.DELIVERED and expected:
-        replies.append(Reply("utter_expected_delivery", {"expected_delivery": format_day(expected, locale)}))
+        replies.append(
+            Reply("utter_expected_delivery", {"expected_delivery": format_day(expected, locale)})
+        )
     return replies
 
 
@@ -85,7 +89,9 @@ def _latest(order: Order, tracking: Tracking | None, locale: Locale) -> Reply:
     return Reply(
         f"utter_checkpoint_{status.value}",
         {
-            "checkpoint_time": format_moment(checkpoint.time, locale, country_timezone(order.country)),
+            "checkpoint_time": format_moment(
+                checkpoint.time, locale, country_timezone(order.country)
+            ),
             "checkpoint_location": checkpoint.location,
         },
     )

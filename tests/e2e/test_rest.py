@@ -192,9 +192,10 @@ def test_order_status_and_shipping_time_in_every_language(bot: Bot, language: st
     if language != "en":
         assert "Expected delivery" not in answer, answer
     shipping = bot.text(new_sender(), shipping_question)
-    assert Locale.parse(language).territories[country] in shipping or locale_for(
-        language, country
-    ).territories[country] in shipping, shipping
+    assert (
+        Locale.parse(language).territories[country] in shipping
+        or locale_for(language, country).territories[country] in shipping
+    ), shipping
     if language != "en":
         assert "Standard shipping" not in shipping, shipping
 

@@ -35,7 +35,9 @@ def test_button_titles_are_translated_and_payloads_kept() -> None:
     catalogs = Catalogs.load(LOCALES)
     response = RESPONSES["utter_offer_human"][0]
     localized = catalogs.localize("utter_offer_human", response, "de")
-    assert [b["payload"] for b in localized["buttons"]] == [b["payload"] for b in response["buttons"]]
+    assert [b["payload"] for b in localized["buttons"]] == [
+        b["payload"] for b in response["buttons"]
+    ]
     assert localized["buttons"][0]["title"] != response["buttons"][0]["title"]
 
 

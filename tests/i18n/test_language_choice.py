@@ -232,4 +232,3 @@ def test_a_conversation_stays_in_its_language() -> None:
     for evidence, expected in turns:
         language = choose_language(language, evidence)
         assert language == expected
-
