@@ -1,17 +1,32 @@
-"""Handing a conversation to a person."""
+"""Handing a conversation to a person, and taking it back."""
 
 from __future__ import annotations
 
+import asyncio
+from datetime import datetime, timezone
+from typing import Any
+
 from rasa_sdk import Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import ConversationPaused, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.base import BorderlessAction
+from actions.base import BorderlessAction, conversation_language
+from borderless.handoff.desk import HandoffRequest
+from borderless.i18n.formatting import country_timezone, locale_for
+from borderless.i18n.handoff_replies import handoff_replies
+
+# How much of the conversation the ticket summarizes for the agent.
+RECENT_TURNS = 5
 
 
 class ActionHandoff(BorderlessAction):
-    """Until the handoff desk exists: tell the customer honestly how to reach a person."""
+    """Routes to the team on duty for the customer's language, or queues with an honest time.
+
+    With the console desk the conversation is paused: the bot stays silent while the agent
+    works and the customer's messages keep arriving in the console. Without it, the customer
+    is told how to reach the team by email.
+    """
 
     def name(self) -> str:
         return "action_handoff"
@@ -19,7 +34,48 @@ class ActionHandoff(BorderlessAction):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        dispatcher.utter_message(
-            response="utter_handoff", support_email=self.services.settings.support_email
-        )
-        return [SlotSet("verification_failures", 0)]
+        settings = self.services.settings
+        if settings.handoff_desk != "console":
+            dispatcher.utter_message(response="utter_handoff", support_email=settings.support_email)
+            return [SlotSet("verification_failures", 0)]
+        language = conversation_language(tracker)
+        request = handoff_request(tracker, language)
+        desk = self.services.handoff_desk()
+        handover = await asyncio.to_thread(desk.hand_over, request, datetime.now(timezone.utc))
+        customer_tz = country_timezone(locale_for(language).territory)
+        for reply in handoff_replies(handover, language, customer_tz, settings.support_email):
+            dispatcher.utter_message(response=reply.response, **reply.args)
+        return [
+            SlotSet("handoff_ticket", str(handover.ticket_id)),
+            SlotSet("verification_failures", 0),
+            ConversationPaused(),
+        ]
+
+
+def handoff_request(tracker: Tracker, language: str) -> HandoffRequest:
+    """The facts an agent needs in ten seconds, taken from the tracker."""
+    user_turns = [e for e in tracker.events if e.get("event") == "user"][-RECENT_TURNS:]
+    intents = [str((e.get("parse_data") or {}).get("intent", {}).get("name")) for e in user_turns]
+    entities: list[dict[str, Any]] = [
+        {"entity": x.get("entity"), "value": x.get("value")}
+        for e in user_turns
+        for x in (e.get("parse_data") or {}).get("entities", [])
+    ]
+    reason = (tracker.latest_message.get("intent") or {}).get("name") or "request_human"
+    verified = tracker.get_slot("verified_order")
+    return HandoffRequest(
+        conversation_id=tracker.sender_id,
+        channel=tracker.get_latest_input_channel() or "rest",
+        language=language,
+        reason=str(reason),
+        order_number=verified,
+        last_intents=intents,
+        entities=entities,
+        summary={
+            "reason": reason,
+            "language": language,
+            "verified_order": verified,
+            "failed_verifications": int(tracker.get_slot("verification_failures") or 0),
+            "last_message": str(tracker.latest_message.get("text") or "")[:500],
+        },
+    )

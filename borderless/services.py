@@ -15,6 +15,7 @@ from borderless.commerce.numbers import OrderNumberFormat
 from borderless.commerce.reference import ReferenceShop
 from borderless.commerce.shipping import ShippingTable
 from borderless.commerce.systems import build_logistics_system, build_order_system
+from borderless.handoff.desk import HandoffDesk
 from borderless.i18n.countries import CountryNames
 from borderless.settings import Settings
 
@@ -26,6 +27,7 @@ class Services:
     order_numbers: OrderNumberFormat
     shipping: ShippingTable
     countries: CountryNames
+    _handoff: HandoffDesk | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Services:
@@ -51,6 +53,14 @@ class Services:
             shipping=ShippingTable.load(settings.shipping_file),
             countries=CountryNames(),
         )
+
+    def handoff_desk(self) -> HandoffDesk:
+        """Built on the first handoff: it creates its tables, which is I/O."""
+        if self._handoff is None:
+            self._handoff = HandoffDesk.from_files(
+                self.settings.teams_file, self.settings.handoff_database_url
+            )
+        return self._handoff
 
 
 @lru_cache(maxsize=1)

@@ -29,6 +29,11 @@ class Settings:
     support_email: str = "support@borderless-demo.example"
     locales_dir: Path = PROJECT_ROOT / "locales"
     shipping_file: Path = PROJECT_ROOT / "demo" / "shipping.yml"
+    # "console": hand conversations to the agent console (tickets, paused bot); "email": only
+    # tell the customer how to reach the team.
+    handoff_desk: str = "email"
+    handoff_database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'handoff.db'}"
+    teams_file: Path = PROJECT_ROOT / "demo" / "teams.yml"
     # The `commerce:` section of endpoints.yml with ${VAR}s expanded (borderless/commerce/
     # systems.py): which order and logistics systems to use.
     commerce: Mapping[str, Any] = field(default_factory=dict)
@@ -46,6 +51,9 @@ class Settings:
             support_email=env.get("SUPPORT_EMAIL", defaults.support_email),
             locales_dir=_project_path(env.get("LOCALES_DIR"), defaults.locales_dir),
             shipping_file=_project_path(env.get("SHIPPING_CONFIG"), defaults.shipping_file),
+            handoff_desk=env.get("HANDOFF_DESK", defaults.handoff_desk).strip().lower(),
+            handoff_database_url=env.get("HANDOFF_DATABASE_URL", defaults.handoff_database_url),
+            teams_file=_project_path(env.get("TEAMS_FILE"), defaults.teams_file),
             commerce=read_commerce_section(
                 _project_path(env.get("ENDPOINTS_FILE"), PROJECT_ROOT / "endpoints.yml"), env
             ),

@@ -1,0 +1,90 @@
+"""Handing over to a person: ticket, routing message, paused conversation."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from rasa_sdk.events import ConversationPaused, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.handoff import ActionHandoff
+from borderless.handoff.desk import HandoffDesk, HandoffRequest
+from borderless.i18n.handoff_replies import handoff_replies
+from borderless.services import Services
+from borderless.settings import PROJECT_ROOT, Settings
+from tests.actions.conftest import make_tracker, responses
+
+TEAMS = PROJECT_ROOT / "demo" / "teams.yml"
+HANDOFF_RESPONSES = {
+    "utter_handoff_now",
+    "utter_handoff_other_language",
+    "utter_handoff_queued",
+    "utter_handoff_unavailable",
+}
+
+
+def desk(tmp_path: Path) -> HandoffDesk:
+    return HandoffDesk.from_files(TEAMS, f"sqlite:///{tmp_path / 'handoff.db'}")
+
+
+async def test_console_desk_records_a_ticket_and_pauses(
+    tmp_path: Path, domain: dict[str, Any]
+) -> None:
+    settings = Settings(
+        handoff_desk="console", handoff_database_url=f"sqlite:///{tmp_path / 'h.db'}"
+    )
+    services = Services.from_settings(settings)
+    tracker = make_tracker(domain, language="de", verified_order="BL-10001")
+    tracker.latest_message = {"intent": {"name": "complaint"}, "text": "Das ist eine Frechheit!"}
+    dispatcher = CollectingDispatcher()
+    events = await ActionHandoff(services=services).run(dispatcher, tracker, domain)
+    assert set(responses(dispatcher)) <= HANDOFF_RESPONSES and responses(dispatcher)
+    assert ConversationPaused() in events
+    ticket_id = next(e["value"] for e in events if e.get("name") == "handoff_ticket")
+    ticket = services.handoff_desk().tickets.get(int(ticket_id))
+    assert ticket.reason == "complaint" and ticket.language == "de"
+    assert ticket.order_number == "BL-10001" and ticket.frustration >= 0.7
+    assert ticket.summary["last_message"] == "Das ist eine Frechheit!"
+
+
+async def test_email_desk_only_tells_how_to_reach_the_team(domain: dict[str, Any]) -> None:
+    services = Services.from_settings(Settings(handoff_desk="email"))
+    dispatcher = CollectingDispatcher()
+    events = await ActionHandoff(services=services).run(dispatcher, make_tracker(domain), domain)
+    assert responses(dispatcher) == ["utter_handoff"]
+    assert SlotSet("verification_failures", 0) in events
+    assert ConversationPaused() not in events
+
+
+def request(language: str) -> HandoffRequest:
+    return HandoffRequest("c-1", "rest", language, "request_human")
+
+
+def test_in_hours_a_native_team_takes_over(tmp_path: Path) -> None:
+    tuesday_10_berlin = datetime(2026, 11, 24, 9, 0, tzinfo=timezone.utc)
+    handover = desk(tmp_path).hand_over(request("de"), tuesday_10_berlin)
+    replies = handoff_replies(handover, "de", ZoneInfo("Europe/Berlin"), "s@example.com")
+    assert [r.response for r in replies] == ["utter_handoff_now"]
+    assert replies[0].args == {"team": "Berlin"}
+
+
+def test_out_of_hours_the_customer_gets_a_time_in_their_zone(tmp_path: Path) -> None:
+    monday_03_tokyo = datetime(2026, 11, 22, 18, 0, tzinfo=timezone.utc)  # Sunday night in the west
+    handover = desk(tmp_path).hand_over(request("ja"), monday_03_tokyo)
+    replies = handoff_replies(handover, "ja", ZoneInfo("Asia/Tokyo"), "s@example.com")
+    assert [r.response for r in replies] == ["utter_handoff_queued"]
+    # Monday 23 November is Labour Thanksgiving Day in Japan: Tokyo opens on Tuesday at 10:00.
+    assert replies[0].args["reply_by"] == "11月24日(火) 10:00"
+    ticket = desk(tmp_path).tickets.get(handover.ticket_id)
+    assert ticket.status == "queued" and ticket.team == "Tokyo"
+
+
+def test_a_language_nobody_speaks_goes_to_english_and_says_so(tmp_path: Path) -> None:
+    tuesday_10_berlin = datetime(2026, 11, 24, 9, 0, tzinfo=timezone.utc)
+    handover = desk(tmp_path).hand_over(request("it"), tuesday_10_berlin)
+    replies = handoff_replies(handover, "it", ZoneInfo("Europe/Rome"), "s@example.com")
+    assert replies[0].response == "utter_handoff_other_language"
+    assert replies[0].args["agent_language"] == "English"
