@@ -45,6 +45,7 @@ def parts(env: dict[str, str], log_dir: Path = LOG_DIR) -> list[Part]:
     bin_dir = Path(sys.executable).parent
     python, rasa = str(bin_dir / "python"), str(bin_dir / "rasa")
     shop_port, action_port, rasa_port = env["SHOP_PORT"], env["ACTION_PORT"], env["RASA_PORT"]
+    console_port = env["CONSOLE_PORT"]
     result = [
         Part(
             "shop",
@@ -73,6 +74,14 @@ def parts(env: dict[str, str], log_dir: Path = LOG_DIR) -> list[Part]:
             f"http://localhost:{rasa_port}  (REST: /webhooks/rest/webhook, HTTP API: token"
             " RASA_AUTH_TOKEN)",
             240,
+        ),
+        Part(
+            "console",
+            [python, "-m", "borderless.handoff.console", "--port", console_port],
+            f"http://127.0.0.1:{console_port}/login",
+            f"http://localhost:{console_port}  (agent console; demo agents mia / kenji,"
+            " password demo-password)",
+            30,
         ),
     ]  # fmt: skip
     for part in result:
@@ -143,7 +152,8 @@ def stop(running: list[Part], verbose: bool = True) -> None:
 def stack(overrides: dict[str, str], log_dir: Path) -> Iterator[dict[str, str]]:
     """Shop, actions and Rasa on free loopback ports with temporary databases, for tests and
     benchmarks; yields the environment they run with (``RASA_URL`` included)."""
-    ports = {name: str(_free_port()) for name in ("SHOP_PORT", "ACTION_PORT", "RASA_PORT")}
+    names = ("SHOP_PORT", "ACTION_PORT", "RASA_PORT", "CONSOLE_PORT")
+    ports = {name: str(_free_port()) for name in names}
     env = {
         **os.environ,
         **ports,
@@ -152,7 +162,9 @@ def stack(overrides: dict[str, str], log_dir: Path) -> Iterator[dict[str, str]]:
         "SHOP_SEED_FILE": str(PROJECT_ROOT / "demo" / "orders.yml"),
         "ACTION_SERVER_URL": f"http://127.0.0.1:{ports['ACTION_PORT']}/webhook",
         "TRACKER_STORE_URL": f"sqlite:///{log_dir / 'tracker.db'}",
+        "HANDOFF_DATABASE_URL": f"sqlite:///{log_dir / 'handoff.db'}",
         "RASA_URL": f"http://127.0.0.1:{ports['RASA_PORT']}",
+        "CONSOLE_URL": f"http://127.0.0.1:{ports['CONSOLE_PORT']}",
         "SANIC_HOST": "127.0.0.1",
         **overrides,
     }

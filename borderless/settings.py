@@ -31,7 +31,7 @@ class Settings:
     shipping_file: Path = PROJECT_ROOT / "demo" / "shipping.yml"
     # "console": hand conversations to the agent console (tickets, paused bot); "email": only
     # tell the customer how to reach the team.
-    handoff_desk: str = "email"
+    handoff_desk: str = "console"
     handoff_database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'handoff.db'}"
     teams_file: Path = PROJECT_ROOT / "demo" / "teams.yml"
     # The `commerce:` section of endpoints.yml with ${VAR}s expanded (borderless/commerce/

@@ -27,6 +27,7 @@ TOKEN = "e2e-token"
 @dataclass
 class Bot:
     rasa_url: str
+    console_url: str = ""
 
     def say(self, sender: str, message: str, **metadata: Any) -> list[dict[str, Any]]:
         body = {"sender": sender, "message": message}
@@ -63,7 +64,7 @@ def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bot]:
         "RASA_MODEL": str(model),
     }
     with launcher.stack(overrides, tmp_path_factory.mktemp("stack")) as env:
-        yield Bot(env["RASA_URL"])
+        yield Bot(env["RASA_URL"], env["CONSOLE_URL"])
 
 
 def new_sender() -> str:
@@ -203,3 +204,56 @@ def test_order_status_and_shipping_time_in_every_language(bot: Bot, language: st
 def test_an_unsupported_language_gets_the_list_of_supported_ones(bot: Bot) -> None:
     answer = bot.text(new_sender(), "Где мой заказ? Я жду уже две недели")
     assert "Deutsch" in answer and "日本語" in answer and "العربية" in answer
+
+
+class Agent:
+    """An agent in the console, through its real HTTP pages (cookie session, CSRF tokens)."""
+
+    def __init__(self, console_url: str, username: str, password: str) -> None:
+        import http.cookiejar
+
+        self.url = console_url
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+        )
+        self.post("/login", {"username": username, "password": password, "next": "/"})
+
+    def get(self, path: str) -> str:
+        with self.opener.open(self.url + path, timeout=30) as response:
+            return str(response.read().decode())
+
+    def post(self, path: str, form: dict[str, str]) -> str:
+        from urllib.parse import urlencode
+
+        data = urlencode(form).encode()
+        with self.opener.open(self.url + path, data=data, timeout=30) as response:
+            return str(response.read().decode())
+
+    def act(self, ticket: str, action: str, **form: str) -> str:
+        import re
+
+        page = self.get(f"/tickets/{ticket}")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+        assert token, page[:500]
+        return self.post(f"/tickets/{ticket}/{action}", {"csrf_token": token.group(1), **form})
+
+
+def test_a_person_takes_over_replies_and_hands_back(bot: Bot) -> None:
+    me = new_sender()
+    handover = bot.text(me, "I want to talk to a real person please")
+    assert "colleague" in handover or "team" in handover, handover
+    ticket = bot.tracker(me)["slots"]["handoff_ticket"]
+    assert ticket
+    # While a person holds the conversation the bot is silent, and nothing is lost.
+    assert bot.say(me, "hello? is anyone there?") == []
+    assert "hello? is anyone there?" in user_texts(bot.tracker(me))
+    agent = Agent(bot.console_url, "mia", "demo-password")
+    assert "hello? is anyone there?" in agent.get(f"/tickets/{ticket}")
+    agent.act(ticket, "take")
+    agent.act(ticket, "reply", text="Hi, this is Mia from the team. How can I help?")
+    bot_texts = [e.get("text") for e in bot.tracker(me)["events"] if e["event"] == "bot"]
+    assert "Hi, this is Mia from the team. How can I help?" in bot_texts
+    agent.act(ticket, "resolve")
+    assert not bot.tracker(me)["paused"]
+    # The bot is back and answers the next message itself.
+    assert "order number" in bot.text(me, "where is my order?")
