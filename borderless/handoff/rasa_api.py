@@ -41,9 +41,11 @@ class RasaApiError(Exception):
         self.status = status
 
 
-# Resuming appends both in one request: un-pause, then the listen the paused turn never ran.
+# Resuming appends these in one request: un-pause, forget the ticket (so a later session start
+# does not pause again, actions/session.py), then the listen the paused turn never ran.
 RESUME_EVENTS: list[dict[str, Any]] = [
     {"event": "resume"},
+    {"event": "slot", "name": "handoff_ticket", "value": None},
     {"event": "action", "name": "action_listen"},
 ]
 

@@ -88,3 +88,31 @@ def test_a_language_nobody_speaks_goes_to_english_and_says_so(tmp_path: Path) ->
     replies = handoff_replies(handover, "it", ZoneInfo("Europe/Rome"), "s@example.com")
     assert replies[0].response == "utter_handoff_other_language"
     assert replies[0].args["agent_language"] == "English"
+
+
+async def test_a_new_session_keeps_a_conversation_an_agent_holds_paused(
+    tmp_path: Path, domain: dict[str, Any]
+) -> None:
+    from rasa_sdk.events import SessionStarted
+
+    from actions.session import ActionSessionStart
+    from borderless.handoff.tickets import RESOLVED
+
+    settings = Settings(handoff_database_url=f"sqlite:///{tmp_path / 'h.db'}")
+    services = Services.from_settings(settings)
+    held = services.handoff_desk().hand_over(request("de"), datetime.now(timezone.utc))
+    action = ActionSessionStart(services=services)
+
+    tracker = make_tracker(domain, language="de", handoff_ticket=str(held.ticket_id))
+    events = await action.run(CollectingDispatcher(), tracker, domain)
+    assert events[0] == SessionStarted()
+    assert ConversationPaused() in events
+    assert SlotSet("language", "de") in events  # slots carried over
+
+    services.handoff_desk().tickets.update_status(held.ticket_id, "assigned", agent="mia")
+    services.handoff_desk().tickets.update_status(held.ticket_id, RESOLVED)
+    events = await action.run(CollectingDispatcher(), tracker, domain)
+    assert ConversationPaused() not in events
+
+    free = make_tracker(domain, language="en")
+    assert ConversationPaused() not in await action.run(CollectingDispatcher(), free, domain)

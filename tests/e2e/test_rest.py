@@ -254,6 +254,7 @@ def test_a_person_takes_over_replies_and_hands_back(bot: Bot) -> None:
     bot_texts = [e.get("text") for e in bot.tracker(me)["events"] if e["event"] == "bot"]
     assert "Hi, this is Mia from the team. How can I help?" in bot_texts
     agent.act(ticket, "resolve")
-    assert not bot.tracker(me)["paused"]
+    tracker = bot.tracker(me)
+    assert not tracker["paused"] and tracker["slots"]["handoff_ticket"] is None
     # The bot is back and answers the next message itself.
     assert "order number" in bot.text(me, "where is my order?")
