@@ -54,8 +54,10 @@ catalogs: install ## refresh locales/*.po after changing responses in domain.yml
 lock: install ## re-resolve requirements.in into requirements.lock
 	@$(UV) pip compile requirements.in -o requirements.lock --python $(PY) --python-version 3.10 --no-header
 
-bench: train ## print latency and accuracy figures (see docs/benchmarks.md)
+bench: train ## print latency, throughput and NLU figures (docs/benchmarks.md); ~10 min
 	@$(PY) bench/order_lookup.py
+	@$(PY) bench/turns.py
+	@$(PY) bench/nlu_eval.py --only project
 
 clean: ## remove models, local databases and logs (keeps .venv)
 	rm -rf models var results .rasa
