@@ -36,6 +36,15 @@ class ValidateOrderStatusForm(UsesServices, FormValidationAction):
             dispatcher.utter_message(response="utter_invalid_order_number")
         return {"order_number": number}
 
+    async def extract_order_contact(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """On WhatsApp the sender's number is known: an order placed with it needs no email."""
+        if tracker.get_slot("order_contact"):
+            return {}
+        phone = (tracker.latest_message.get("metadata") or {}).get("phone")
+        return {"order_contact": phone} if phone else {}
+
     def validate_order_contact(
         self,
         value: Any,

@@ -143,3 +143,17 @@ def test_contact_validation(services, domain, typed, expected):
     result = form.validate_order_contact(typed, dispatcher, make_tracker(domain), domain)
     assert result == {"order_contact": expected}
     assert responses(dispatcher) == ([] if expected else ["utter_invalid_contact"])
+
+
+async def test_the_whatsapp_senders_phone_stands_in_for_the_email(services, domain, shop_orders):
+    phone = shop_orders["BL-10001"]["phone"]
+    tracker = make_tracker(domain, order_number="BL-10001")
+    tracker.latest_message = {"text": "BL-10001", "metadata": {"phone": phone}}
+    form = ValidateOrderStatusForm(services=services)
+    extracted = await form.extract_order_contact(CollectingDispatcher(), tracker, domain)
+    assert extracted == {"order_contact": phone}
+    tracker.slots["order_contact"] = "anna.schmidt@example.de"
+    assert await form.extract_order_contact(CollectingDispatcher(), tracker, domain) == {}
+    tracker.slots["order_contact"] = None
+    tracker.latest_message = {"text": "BL-10001", "metadata": {}}
+    assert await form.extract_order_contact(CollectingDispatcher(), tracker, domain) == {}

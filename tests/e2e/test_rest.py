@@ -258,3 +258,10 @@ def test_a_person_takes_over_replies_and_hands_back(bot: Bot) -> None:
     assert not tracker["paused"] and tracker["slots"]["handoff_ticket"] is None
     # The bot is back and answers the next message itself.
     assert "order number" in bot.text(me, "where is my order?")
+
+
+def test_the_phone_a_channel_knows_verifies_the_order(bot: Bot, shop_orders: dict) -> None:
+    phone = shop_orders["BL-10001"]["phone"]
+    assert "Germany" in bot.text(new_sender(), "where is my order BL-10001", phone=phone)
+    stranger = bot.text(new_sender(), "where is my order BL-10001", phone="+15555550100")
+    assert "couldn't find an order" in stranger and "Germany" not in stranger
