@@ -13,6 +13,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.base import BorderlessAction, conversation_language
 from borderless.handoff.desk import HandoffRequest
+from borderless.handoff.frustration import frustration
 from borderless.i18n.formatting import country_timezone, locale_for
 from borderless.i18n.handoff_replies import handoff_replies
 
@@ -63,12 +64,15 @@ def handoff_request(tracker: Tracker, language: str) -> HandoffRequest:
     ]
     reason = (tracker.latest_message.get("intent") or {}).get("name") or "request_human"
     verified = tracker.get_slot("verified_order")
+    texts = [str(e.get("text") or "") for e in user_turns]
+    mood = frustration(texts, language, complained=reason == "complaint")
     return HandoffRequest(
         conversation_id=tracker.sender_id,
         channel=tracker.get_latest_input_channel() or "rest",
         language=language,
         reason=str(reason),
         order_number=verified,
+        frustration=mood.score,
         last_intents=intents,
         entities=entities,
         summary={
@@ -77,5 +81,6 @@ def handoff_request(tracker: Tracker, language: str) -> HandoffRequest:
             "verified_order": verified,
             "failed_verifications": int(tracker.get_slot("verification_failures") or 0),
             "last_message": str(tracker.latest_message.get("text") or "")[:500],
+            "frustration": ", ".join(mood.reasons) or "none",
         },
     )
