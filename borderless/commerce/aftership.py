@@ -21,8 +21,6 @@ Only exceptions from ``borderless.commerce.errors`` leave this module. Confidenc
 
 from __future__ import annotations
 
-import asyncio
-import dataclasses
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
@@ -36,6 +34,7 @@ from borderless.commerce.errors import (
 )
 from borderless.commerce.http import Answer, JsonHttpClient, RateLimiter, TtlCache
 from borderless.commerce.models import Checkpoint, Tracking, TrackingStatus
+from borderless.commerce.tracking_adapter import TrackingAdapter
 from borderless.commerce.tracking_status import (
     aftership_status,
     carrier_key,
@@ -83,7 +82,7 @@ _DOES_NOT_EXIST = 4004
 _UNTRACKABLE = frozenset({4005, 4012, 4017})  # invalid number, bad courier, invalid format
 
 
-class AfterShipTracking:
+class AfterShipTracking(TrackingAdapter):
     """``LogisticsSystem`` backed by AfterShip Tracking (dated API versions, ``as-api-key``).
 
     ``timeout`` bounds a whole ``track()``; a 5xx, 429 (``Retry-After`` honoured) or dropped
@@ -116,30 +115,7 @@ class AfterShipTracking:
             session=session,
         )
         self.cache = TtlCache(cache_ttl)
-
-    async def track(self, carrier: str, tracking_number: str) -> Tracking:
-        """Live tracking; ``TrackingNotFound`` also while AfterShip has nothing for it yet."""
-        number = compact_number(tracking_number)
-        if not number:
-            raise TrackingNotFound(f"{carrier} {tracking_number}")
-        key = (carrier_key(carrier), number)
-        cached: Tracking | None = self.cache.get(key)
-        if cached is not None:
-            # Replies match trackings to shipments by the number as the shop wrote it.
-            return dataclasses.replace(cached, carrier=carrier, tracking_number=tracking_number)
-        try:
-            tracking = await asyncio.wait_for(
-                self._track(carrier, tracking_number, number), self.timeout
-            )
-        except asyncio.TimeoutError:
-            raise BackendUnavailable(
-                f"{SYSTEM} did not answer within {self.timeout:g}s", system=SYSTEM
-            ) from None
-        self.cache.put(key, tracking)
-        return tracking
-
-    async def close(self) -> None:
-        await self.http.close()
+        self.system = SYSTEM
 
     async def _track(self, carrier: str, tracking_number: str, number: str) -> Tracking:
         slug = AFTERSHIP_SLUGS.get(carrier_key(carrier))

@@ -19,8 +19,6 @@ The v2.2 and v2.4 APIs are not compatible [V]; this adapter speaks v2.2 only. Co
 
 from __future__ import annotations
 
-import asyncio
-import dataclasses
 from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
@@ -37,6 +35,7 @@ from borderless.commerce.errors import (
 )
 from borderless.commerce.http import Answer, JsonHttpClient, RateLimiter, TtlCache
 from borderless.commerce.models import Checkpoint, Tracking, TrackingStatus
+from borderless.commerce.tracking_adapter import TrackingAdapter
 from borderless.commerce.tracking_status import (
     carrier_key,
     compact_number,
@@ -79,7 +78,7 @@ ACCESS_DENIED = frozenset({-18010001, -18010002, -18010004, -18010005})  # IP, t
 INTERNAL_ERROR = frozenset({-18010003})  # "Internal service error, please retry later"
 
 
-class SeventeenTrackTracking:
+class SeventeenTrackTracking(TrackingAdapter):
     """``LogisticsSystem`` backed by 17TRACK API v2.2.
 
     ``timeout`` bounds a whole ``track()``; a 5xx, 429 or dropped connection is retried once if
@@ -111,30 +110,7 @@ class SeventeenTrackTracking:
             session=session,
         )
         self.cache = TtlCache(cache_ttl)
-
-    async def track(self, carrier: str, tracking_number: str) -> Tracking:
-        """Live tracking; ``TrackingNotFound`` also right after registering a new number."""
-        number = compact_number(tracking_number)
-        if not number:
-            raise TrackingNotFound(f"{carrier} {tracking_number}")
-        key = (carrier_key(carrier), number)
-        cached: Tracking | None = self.cache.get(key)
-        if cached is not None:
-            # Replies match trackings to shipments by the number as the shop wrote it.
-            return dataclasses.replace(cached, carrier=carrier, tracking_number=tracking_number)
-        try:
-            tracking = await asyncio.wait_for(
-                self._track(carrier, tracking_number, number), self.timeout
-            )
-        except asyncio.TimeoutError:
-            raise BackendUnavailable(
-                f"{SYSTEM} did not answer within {self.timeout:g}s", system=SYSTEM
-            ) from None
-        self.cache.put(key, tracking)
-        return tracking
-
-    async def close(self) -> None:
-        await self.http.close()
+        self.system = SYSTEM
 
     async def _track(self, carrier: str, tracking_number: str, number: str) -> Tracking:
         code = SEVENTEENTRACK_CARRIERS.get(carrier_key(carrier))
