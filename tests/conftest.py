@@ -15,6 +15,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -23,6 +24,9 @@ from typing import Any
 
 import pytest
 import yaml
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = REPO_ROOT / "demo" / "orders.yml"
@@ -155,3 +159,34 @@ def shop_orders() -> dict[str, dict[str, Any]]:
     """The demo fixture's orders by number, to look up the phone or email an order has."""
     orders = yaml.safe_load(FIXTURE.read_text(encoding="utf-8"))["orders"]
     return {order["number"]: order for order in orders}
+
+
+POSTGRES_URL = os.environ.get(
+    "BORDERLESS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+POSTGRES_START_HINT = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A database URL whose search_path is a fresh, uniquely named schema, dropped afterwards."""
+    admin = create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3}, future=True)
+    try:
+        with admin.connect():
+            pass
+    except OperationalError as exc:
+        admin.dispose()
+        reason = str(exc.orig).strip().splitlines()[0]
+        pytest.skip(
+            f"PostgreSQL not reachable at {POSTGRES_URL} ({reason}); start: {POSTGRES_START_HINT}"
+        )
+    name = f"borderless_test_{uuid.uuid4().hex[:12]}"  # one schema per test, dropped after
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{name}"'))
+    url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={name}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{name}" CASCADE'))
+        admin.dispose()

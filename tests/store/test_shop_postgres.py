@@ -7,17 +7,13 @@ BORDERLESS_TEST_POSTGRES_URL.
 from __future__ import annotations
 
 import os
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import text
 
 from borderless.commerce.models import OrderLookup, OrderStatus
 from borderless.commerce.reference import ReferenceShop
@@ -30,29 +26,6 @@ POSTGRES_URL = os.environ.get(
 )
 FIXTURE = Path(__file__).resolve().parents[2] / "demo" / "orders.yml"
 START_HINT = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
-
-
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A database URL whose search_path is a fresh, uniquely named schema, dropped afterwards."""
-    admin = create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3}, future=True)
-    try:
-        with admin.connect():
-            pass
-    except OperationalError as exc:
-        admin.dispose()
-        reason = str(exc.orig).strip().splitlines()[0]
-        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL} ({reason}); start: {START_HINT}")
-    name = f"borderless_test_{uuid.uuid4().hex[:12]}"
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{name}"'))
-    url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={name}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{name}" CASCADE'))
-        admin.dispose()
 
 
 def test_seed_and_queries_on_postgres(postgres_url: str) -> None:
