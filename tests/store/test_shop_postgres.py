@@ -6,7 +6,6 @@ BORDERLESS_TEST_POSTGRES_URL.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -21,11 +20,7 @@ from borderless.store.repository import ShopRepository
 from borderless.store.schema import make_engine
 from borderless.store.seed import seed
 
-POSTGRES_URL = os.environ.get(
-    "BORDERLESS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-)
 FIXTURE = Path(__file__).resolve().parents[2] / "demo" / "orders.yml"
-START_HINT = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
 
 
 def test_seed_and_queries_on_postgres(postgres_url: str) -> None:
