@@ -23,6 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from turns import percentile  # bench/ is the script's own folder
+
 from borderless import launcher, training
 
 TURNS = [
@@ -44,11 +46,6 @@ def say(rasa_url: str, sender: str, text: str) -> float:
     with urllib.request.urlopen(request, timeout=60) as response:
         json.load(response)
     return (time.perf_counter() - started) * 1000
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 def main() -> None:

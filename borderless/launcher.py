@@ -153,7 +153,7 @@ def stack(overrides: dict[str, str], log_dir: Path) -> Iterator[dict[str, str]]:
     """Shop, actions and Rasa on free loopback ports with temporary databases, for tests and
     benchmarks; yields the environment they run with (``RASA_URL`` included)."""
     names = ("SHOP_PORT", "ACTION_PORT", "RASA_PORT", "CONSOLE_PORT")
-    ports = {name: str(_free_port()) for name in names}
+    ports = {name: str(free_port()) for name in names}
     env = {
         **os.environ,
         **ports,
@@ -178,7 +178,8 @@ def stack(overrides: dict[str, str], log_dir: Path) -> Iterator[dict[str, str]]:
         stop(running, verbose=False)
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A loopback port nobody listens on right now (the OS picks it; a tiny race is fine)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])

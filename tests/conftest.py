@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -28,6 +27,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
+from borderless.launcher import free_port
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = REPO_ROOT / "demo" / "orders.yml"
 START_TIMEOUT = 30.0
@@ -39,13 +40,6 @@ class ShopService:
     api_token: str
     database_url: str
     log_path: Path
-
-
-def free_port() -> int:
-    """A port nobody listens on right now (the OS picks it; a tiny race is acceptable here)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextmanager
