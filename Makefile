@@ -16,7 +16,7 @@ include .env.example
 -include .env
 export
 
-.PHONY: help install train run test lint catalogs lock bench clean
+.PHONY: help install browser train run test lint catalogs lock bench clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' Makefile | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -32,13 +32,21 @@ $(VENV)/.installed: requirements.lock
 	@$(UV) pip sync --python $(PY) requirements.lock
 	@touch $@
 
+browser: ## install Debian's Chromium for the browser tests (apt-get; needs root or sudo)
+	@command -v chromium >/dev/null || { \
+	  echo "==> installing Debian's chromium + chromium-driver for the browser tests (a minute)"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null || \
+	  { $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null; } || \
+	  { echo "error: could not install chromium; run: apt-get install -y chromium chromium-driver"; exit 1; }; }
+
 train: install ## train a model if the data changed since the last one
 	@$(PY) -m borderless.training
 
 run: train ## install, train if needed, start shop + actions + Rasa (Ctrl-C stops)
 	@$(PY) -m borderless.launcher
 
-test: lint train ## lint, then the whole suite (unit, API, rasa data validate, rasa test, end to end)
+test: lint browser train ## lint, then the whole suite (unit, API, rasa data validate, rasa test, end to end)
 	@$(PY) -m pytest; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests"; exit 0; fi; exit $$status
 
