@@ -252,7 +252,17 @@
   });
   var launcher = el("button", { type: "button", class: "bl-launcher",
     "aria-controls": "bl-panel", "aria-expanded": "false" });
-  var launcherIcon = el("span", { class: "bl-launcher-icon", "aria-hidden": "true", text: "💬" });
+  // A speech bubble drawn inline: no icon font or emoji font needed.
+  var launcherIcon = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+  launcherIcon.setAttribute("viewBox", "0 0 24 24");
+  launcherIcon.setAttribute("width", "28");
+  launcherIcon.setAttribute("height", "28");
+  launcherIcon.setAttribute("aria-hidden", "true");
+  launcherIcon.setAttribute("focusable", "false");
+  var bubblePath = document.createElementNS("http://www.w3.org/2000/svg", "path");
+  bubblePath.setAttribute("fill", "currentColor");
+  bubblePath.setAttribute("d", "M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2zm3 6.5a1.5 1.5 0 1 0 0 .01zm5 0a1.5 1.5 0 1 0 0 .01zm5 0a1.5 1.5 0 1 0 0 .01z");
+  launcherIcon.appendChild(bubblePath);
   var launcherLabel = el("span", { class: "bl-sr" });
   launcher.appendChild(launcherIcon);
   launcher.appendChild(launcherLabel);
