@@ -145,9 +145,10 @@ def test_english_conversation_with_a_button_and_a_reload(
     page.locator(f"{WIDGET} .bl-input").click()
     assert "email" in say(page, "Where is my order BL-10003?", "email")
     page.shot("05-en-after-reload")
-    assert len([e for e in tracker(stack, sender)["events"] if e["event"] == "user"]) == len(
-        user_events
-    ) + 1
+    assert (
+        len([e for e in tracker(stack, sender)["events"] if e["event"] == "user"])
+        == len(user_events) + 1
+    )
 
     # Keyboard: Escape closes the panel and gives the focus back to the launcher.
     page.keyboard.press("Escape")
@@ -167,9 +168,10 @@ def test_arabic_page_is_right_to_left_and_the_bot_answers_in_arabic(
     # Mirrored: the widget sits at the bottom left of an Arabic page.
     box = page.locator(f"{WIDGET} .bl-launcher").bounding_box()
     assert box is not None and box["x"] < 200
-    assert page.evaluate(
-        "getComputedStyle(document.querySelector('#borderless-widget')).direction"
-    ) == "rtl"
+    assert (
+        page.evaluate("getComputedStyle(document.querySelector('#borderless-widget')).direction")
+        == "rtl"
+    )
 
     # The page's language is the hint: a short "hello" gets an Arabic answer.
     reply = say(page, "مرحبا، أين طلبي؟", ARABIC)
