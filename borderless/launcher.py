@@ -215,11 +215,12 @@ def main() -> int:
             start(part, env)
         print("\nBorderless is running:")
         for part in running:
-            print(f"  {part.name:<8} {part.shown_url}")
+            print(f"  {part.name:<10} {part.shown_url}")
         print(
             "\nTry it:\n  curl -s localhost:5005/webhooks/rest/webhook -H 'Content-Type: "
             'application/json\' \\\n    -d \'{"sender": "me", "message": "Where is my order '
-            "BL-10001? My email is anna.schmidt@example.de\"}'\n\nCtrl-C stops everything.",
+            "BL-10001? My email is anna.schmidt@example.de\"}'\n  or chat on the demo storefront:"
+            f" http://localhost:{env.get('STOREFRONT_PORT', '8090')}\n\nCtrl-C stops everything.",
             flush=True,
         )
         while True:

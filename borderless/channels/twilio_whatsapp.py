@@ -26,6 +26,7 @@ credentials.yml (secrets as ``${VAR}``)::
       webhook_url: ${TWILIO_WEBHOOK_URL}           # optional: public URL Twilio signs
       api_base: https://api.twilio.com             # optional; tests point it at a local server
       template_content_sid: ${TWILIO_TEMPLATE_SID}  # optional: HX... sent outside the window
+      template_content_sids: {de: HX..., ar: HX...}  # optional: per conversation language
       dedupe_ttl_seconds: 86400                    # optional
       max_pending: 1000                            # optional
 

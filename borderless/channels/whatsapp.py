@@ -25,6 +25,8 @@ credentials.yml (secrets as ``${VAR}``)::
       graph_url: https://graph.facebook.com         # optional; tests point it at a local server
       template_name: ${WHATSAPP_TEMPLATE_NAME}      # optional: approved utility template used
       template_language: en                         #   outside the 24-hour window
+      template_languages: {pt: pt_PT}               # optional: the template in the
+                                                    #   conversation's language (defaults below)
       list_button_label: Menu                       # optional: opens a list of 4-10 options
       dedupe_ttl_seconds: 86400                     # optional
       max_pending: 1000                             # optional: above it the webhook answers 503

@@ -188,3 +188,10 @@ def test_arabic_page_is_right_to_left_and_the_bot_answers_in_arabic(
     assert "ألمانيا" in "\n".join(bot_texts(page))
     assert page.locator(WIDGET).get_attribute("dir") == "rtl"
     page.shot("03-ar-after-reload")
+
+    # One customer across channels: this widget session proved Anna's email, so her other
+    # order is answered without asking for it again.
+    page.locator(f"{WIDGET} .bl-input").click()
+    reply = say(page, "وأين طلبي BL-10013؟", "BL-10013")
+    assert "البريد الإلكتروني" not in reply and ARABIC.search(reply)
+    page.shot("04-ar-second-order-not-asked-again")

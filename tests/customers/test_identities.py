@@ -18,7 +18,12 @@ from borderless.commerce.errors import OrderNotFound
 from borderless.commerce.models import Order, OrderLookup, OrderReport, OrderStatus
 from borderless.customers.api import linked_conversations_blueprint
 from borderless.customers.identities import ChannelIdentity, CustomerLinks, IdentityStore
+from borderless.handoff.auth import load_agents
+from borderless.handoff.console import create_console_app
+from borderless.handoff.rasa_api import RasaHttpApi
+from borderless.handoff.tickets import TicketStore
 from borderless.launcher import free_port
+from borderless.settings import PROJECT_ROOT
 
 ANNA_PHONE = "+49 151 2345 6789"
 WIDGET = ChannelIdentity("socketio", "0123456789abcdef0123456789abcdef")
@@ -175,11 +180,20 @@ async def test_a_broken_database_never_breaks_the_answer(tmp_path: Path) -> None
 # -- the agent's endpoint ------------------------------------------------------------------------
 
 
-async def test_the_endpoint_lists_the_linked_conversations(store: IdentityStore) -> None:
+async def test_the_endpoint_lists_the_linked_conversations_behind_the_console_login(
+    store: IdentityStore, tmp_path: Path
+) -> None:
+    """Mounted on the agent console as the console should do it: only a logged-in agent sees
+    the customer's conversations."""
     store.link(WIDGET, order(), "anna.schmidt@example.de")
     store.link(WHATSAPP, order(), "+4915123456789")
     Sanic.test_mode = True
-    app = Sanic(f"links_{free_port()}", configure_logging=False)
+    app = create_console_app(
+        TicketStore(f"sqlite:///{tmp_path / 'tickets.db'}"),
+        RasaHttpApi("http://127.0.0.1:9", "token", timeout=1),
+        load_agents(PROJECT_ROOT / "demo" / "agents.yml"),
+        "test-secret-that-is-long-enough",
+    )
     app.blueprint(linked_conversations_blueprint(store))
     port = free_port()
     server = await app.create_server(
@@ -189,18 +203,25 @@ async def test_the_endpoint_lists_the_linked_conversations(store: IdentityStore)
     await server.startup()
     await server.before_start()
     await server.after_start()
+    base = f"http://127.0.0.1:{port}"
+    linked = f"{base}/api/customers/linked/"
     try:
         # No keep-alive: no connection task outlives the server.
         connector = aiohttp.TCPConnector(force_close=True)
-        async with aiohttp.ClientSession(connector=connector) as session:
-            base = f"http://127.0.0.1:{port}/api/customers/linked/"
-            async with session.get(base + WHATSAPP.identity) as response:
+        jar = aiohttp.CookieJar(unsafe=True)
+        async with aiohttp.ClientSession(connector=connector, cookie_jar=jar) as session:
+            async with session.get(linked + WHATSAPP.identity, allow_redirects=False) as response:
+                assert response.status == 303 and "/login" in response.headers["Location"]
+            form = {"username": "mia", "password": "demo-password"}
+            async with session.post(f"{base}/login", data=form, allow_redirects=False) as response:
+                assert response.status == 303
+            async with session.get(linked + WHATSAPP.identity) as response:
                 body = await response.json()
             assert body["customer"] == "email:anna.schmidt@example.de"
             assert {c["channel"] for c in body["conversations"]} == {"socketio", "whatsapp"}
-            async with session.get(base + "unknown") as response:
+            async with session.get(linked + "unknown") as response:
                 assert (await response.json())["conversations"] == []
-            async with session.get(base + "x" * 300) as response:
+            async with session.get(linked + "x" * 300) as response:
                 assert response.status == 400
         await asyncio.sleep(0.1)  # let the server finish its side of the closed connections
     finally:
