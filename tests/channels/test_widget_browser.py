@@ -150,6 +150,13 @@ def test_english_conversation_with_a_button_and_a_reload(
         == len(user_events) + 1
     )
 
+    # "New conversation": an empty transcript and a new session on the server.
+    page.get_by_role("button", name="New conversation").click()
+    assert page.locator(BOT_TEXTS).count() == 0
+    say(page, "Hello", re.compile(r"\S"))
+    assert session_id(page) not in ("None", sender)
+    assert len([e for e in tracker(stack, session_id(page))["events"] if e["event"] == "user"]) == 1
+
     # Keyboard: Escape closes the panel and gives the focus back to the launcher.
     page.keyboard.press("Escape")
     assert page.locator(f"{WIDGET} .bl-launcher").get_attribute("aria-expanded") == "false"

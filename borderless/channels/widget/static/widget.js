@@ -380,19 +380,25 @@
 
   function connect() {
     if (socket) return;
-    socket = new MiniSocket(config.rasaUrl, config.socketPath);
+    var current = new MiniSocket(config.rasaUrl, config.socketPath);
+    socket = current;
+    // Events of a socket replaced by reset() are ignored.
+    function live() { return socket === current; }
     socket.on("connect", function () {
+      if (!live()) return;
       confirmed = false;
       status.textContent = "";
       status.hidden = true;
-      socket.emit("session_request", { session_id: state.sessionId });
+      current.emit("session_request", { session_id: state.sessionId });
     });
     socket.on("disconnect", function () {
+      if (!live()) return;
       confirmed = false;
       status.textContent = texts.offline;
       status.hidden = false;
     });
     socket.on("event:session_confirm", function (sessionId) {
+      if (!live()) return;
       var id = sessionId && typeof sessionId === "object" ? sessionId.session_id : sessionId;
       if (typeof id !== "string") return;
       if (state.sessionId && state.sessionId !== id) state.hintSent = null;
@@ -402,7 +408,7 @@
       while (outbox.length) emitMessage(outbox.shift());
     });
     socket.on("event:" + config.botMessageEvent, function (data) {
-      if (!data || typeof data !== "object") return;
+      if (!live() || !data || typeof data !== "object") return;
       var replies = data.quick_replies || data.buttons || [];
       var image = data.attachment && data.attachment.payload && data.attachment.payload.src;
       if (!data.text && !image) return;
@@ -467,7 +473,12 @@
     saveState();
     renderAll();
     confirmed = false;
-    if (socket && socket.connected) socket.emit("session_request", { session_id: null });
+    // A new socket: the old one is still in the old conversation's room.
+    if (socket) {
+      socket.close();
+      socket = null;
+      connect();
+    }
     input.focus();
   }
 
