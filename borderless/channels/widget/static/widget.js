@@ -7,6 +7,7 @@
  *       language: "de",                      // default: <html lang>, then the browser's
  *       colors: { primary: "#0b5cad", onPrimary: "#ffffff" },
  *       title: "Kundenservice",              // default: "Customer service", translated
+ *       keepDays: 30,                        // forget a conversation left alone this long
  *     };
  *   </script>
  *   <script src="https://bot.example.com/webhooks/socketio/widget.js" defer></script>
@@ -38,6 +39,8 @@
     userMessageEvent: userConfig.userMessageEvent || "user_uttered",
     botMessageEvent: userConfig.botMessageEvent || "bot_uttered",
     maxStoredMessages: userConfig.maxStoredMessages || 200,
+    // A conversation left alone this long is forgotten by the browser (it holds order details).
+    keepDays: userConfig.keepDays || 30,
   };
   config.rasaUrl = config.rasaUrl.replace(/\/+$/, "");
   var cssUrl = scriptUrl
@@ -204,13 +207,15 @@
   function loadState() {
     try {
       var saved = JSON.parse(localStorage.getItem(storageKey) || "null");
-      if (saved && typeof saved === "object" && Array.isArray(saved.messages)) return saved;
+      var fresh = saved && Date.now() - (saved.savedAt || 0) < config.keepDays * 86400000;
+      if (fresh && Array.isArray(saved.messages)) return saved;
     } catch (error) { /* storage off or garbage: start afresh */ }
     return { sessionId: null, hintSent: null, messages: [], open: false };
   }
   var state = loadState();
   function saveState() {
     state.messages = state.messages.slice(-config.maxStoredMessages);
+    state.savedAt = Date.now();
     try { localStorage.setItem(storageKey, JSON.stringify(state)); } catch (error) { /* full */ }
   }
 
