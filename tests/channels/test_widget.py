@@ -14,7 +14,7 @@ import aiohttp
 import pytest
 from rasa.core.channels.channel import UserMessage
 
-from borderless.channels.widget.channel import MAX_MESSAGE_CHARS, WebWidgetInput
+from borderless.channels.widget.channel import MAX_MESSAGE_CHARS, RateLimit, WebWidgetInput
 from borderless.channels.widget.storefront import load_products, render_page
 
 if TYPE_CHECKING:
@@ -238,3 +238,51 @@ def test_storefront_in_arabic_is_right_to_left_with_arabic_names() -> None:
 def test_a_hostile_rasa_url_cannot_break_out_of_the_script() -> None:
     page = render_page("en", 'http://x/"</script><script>alert(1)</script>', load_products())
     assert "<script>alert(1)" not in page
+
+
+async def test_why_not_rasas_own_socketio_channel(serve_channel: ServeChannel) -> None:
+    """Rasa 3.6's SocketIOInput with session persistence does not await python-socketio 5.x's
+    ``enter_room`` coroutine, so the session's room stays empty and replies reach nobody; and
+    it takes any session id. If this starts failing, Rasa or python-socketio changed: revisit
+    docs/channels.md."""
+    from rasa.core.channels.socketio import SocketIOInput
+
+    async def answer(message: UserMessage) -> None:
+        assert message.output_channel is not None
+        await message.output_channel.send_text_message(message.sender_id, "Hello!")
+
+    channel = SocketIOInput.from_credentials({"session_persistence": True})
+    async with serve_channel(channel) as running:
+        running.agent.responder = answer
+        widget = await socket(running)
+        assert await widget.session("4915112345678") == "4915112345678"  # any id goes
+        await widget.emit("user_uttered", {"message": "hi", "session_id": "4915112345678"})
+        await running.agent.wait_for(1)
+        with pytest.raises(asyncio.TimeoutError):
+            await widget.next_event(timeout=0.5)
+        await widget.close()
+
+
+async def test_a_flooding_session_is_cut_off(serve_channel: ServeChannel) -> None:
+    channel = WebWidgetInput.from_credentials({"max_messages_per_minute": 3})
+    async with serve_channel(channel) as running:
+        widget = await socket(running)
+        await widget.session(SESSION)
+        for number in range(6):
+            await widget.emit("user_uttered", {"message": f"m{number}", "session_id": SESSION})
+        await running.agent.wait_for(3)
+        await asyncio.sleep(0.3)
+        assert [m.text for m in running.agent.finished] == ["m0", "m1", "m2"]
+        await widget.close()
+
+
+def test_the_rate_limit_is_a_sliding_minute() -> None:
+    now = [0.0]
+    limit = RateLimit(2, clock=lambda: now[0], maxsize=2)
+    assert limit.allow("a") and limit.allow("a") and not limit.allow("a")
+    now[0] = 59.9
+    assert not limit.allow("a")
+    now[0] = 60.0
+    assert limit.allow("a")
+    limit.allow("b"), limit.allow("c")  # "a" is the oldest and is forgotten
+    assert limit.allow("a") and limit.allow("a")

@@ -18,6 +18,8 @@ wrong for a public web page, and this one does not:
   (``language`` or ``locale``, normalized to a supported language) gets through.
 * **Bad input.** A message that is not an object, a text that is not a string or is very long,
   is dropped or clipped with a log line, never an exception in the event handler.
+* **Floods.** More than ``max_messages_per_minute`` (30) from one session or socket are
+  dropped: a public page must not keep the NLU and the action server busy.
 
 It also serves the widget's own files (``/webhooks/socketio/widget.js`` and ``widget.css``),
 so a shop page needs one ``<script>`` tag pointing at the Rasa server it talks to.
@@ -37,7 +39,9 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 import uuid
+from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -56,11 +60,42 @@ logger = logging.getLogger(__name__)
 SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
 # Longer than any real chat message; a pasted novel is clipped rather than sent to the NLU.
 MAX_MESSAGE_CHARS = 2000
+# Per session (and per socket): a person types far fewer; a script is cut off.
+MAX_MESSAGES_PER_MINUTE = 30
 HINT_KEYS = ("language", "locale")
 STATIC_FILES = {
     "widget.js": "application/javascript; charset=utf-8",
     "widget.css": "text/css; charset=utf-8",
 }
+
+
+class RateLimit:
+    """At most ``per_minute`` messages per key in any 60 seconds: a public page's socket must
+    not be able to keep the NLU and the action server busy. Bounded memory (oldest keys go)."""
+
+    def __init__(
+        self,
+        per_minute: int,
+        clock: Callable[[], float] = time.monotonic,
+        maxsize: int = 100_000,
+    ) -> None:
+        self.per_minute = per_minute
+        self.clock = clock
+        self.maxsize = maxsize
+        self._hits: OrderedDict[str, deque[float]] = OrderedDict()
+
+    def allow(self, key: str) -> bool:
+        now = self.clock()
+        hits = self._hits.pop(key, None) or deque()
+        while hits and now - hits[0] >= 60:
+            hits.popleft()
+        allowed = len(hits) < self.per_minute
+        if allowed:
+            hits.append(now)
+        self._hits[key] = hits
+        while len(self._hits) > self.maxsize:
+            self._hits.popitem(last=False)
+        return allowed
 
 
 def valid_session_id(value: Any) -> str | None:
@@ -118,7 +153,16 @@ class WebWidgetInput(SocketIOInput):
             credentials.get("jwt_key"),
             credentials.get("jwt_method", "HS256"),
             credentials.get("metadata_key", "customData"),
+            max_messages_per_minute=int(
+                credentials.get("max_messages_per_minute") or MAX_MESSAGES_PER_MINUTE
+            ),
         )
+
+    def __init__(
+        self, *args: Any, max_messages_per_minute: int = MAX_MESSAGES_PER_MINUTE, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.rate_limit = RateLimit(max_messages_per_minute)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         # As in Rasa: no origin check (the widget is embedded on the shop's own domain, and the
@@ -185,6 +229,10 @@ class WebWidgetInput(SocketIOInput):
                 await sio.enter_room(sid, sender_id, namespace=namespace)
             else:
                 sender_id = sid
+            if not (self.rate_limit.allow(sender_id) and self.rate_limit.allow(sid)):
+                logger.warning("Widget session over %d messages a minute: message dropped.",
+                               self.rate_limit.per_minute)  # fmt: skip
+                return
             message = UserMessage(
                 text,
                 SocketIOOutput(sio, self.bot_message_evt),
