@@ -186,7 +186,8 @@ class WebWidgetInput(SocketIOInput):
             return await response.file(
                 STATIC_DIR / name,
                 mime_type=content_type,
-                headers={"Cache-Control": "no-cache", "Access-Control-Allow-Origin": "*"},
+                # <script src>/<link href> need no CORS header; Rasa's --cors adds one anyway.
+                headers={"Cache-Control": "no-cache"},
             )
 
         @sio.on("connect", namespace=namespace)
