@@ -9,17 +9,20 @@ land in the test's tmp dir (``screenshots/``).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from borderless import launcher, training
+from borderless.handoff.rasa_api import RasaHttpApi
 
 pytestmark = pytest.mark.e2e
 
@@ -202,3 +205,28 @@ def test_arabic_page_is_right_to_left_and_the_bot_answers_in_arabic(
     reply = say(page, "وأين طلبي BL-10013؟", "BL-10013")
     assert "البريد الإلكتروني" not in reply and ARABIC.search(reply)
     page.shot("04-ar-second-order-not-asked-again")
+
+
+def test_an_agents_reply_from_the_console_reaches_the_open_widget(
+    stack: dict[str, str], browser_page: Any
+) -> None:
+    """The console sends an agent's text as the conversation's channel (``latest``): for a
+    widget conversation that is the socket.io channel, and the open page shows it."""
+    page = browser_page
+    open_widget(page, f"{stack['STOREFRONT_URL']}/?lang=de")
+    say(page, "Guten Tag", re.compile(r"\S"))
+    sender = session_id(page)
+    before = len(bot_texts(page))
+
+    async def reply() -> None:
+        api = RasaHttpApi(stack["RASA_URL"], TOKEN, timeout=10)
+        await api.send_agent_message(sender, "Hier ist Mia vom Kundenservice.")
+
+    # Playwright's sync API owns this thread's event loop: the console client runs in another.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, reply()).result(timeout=30)
+    assert "Mia" in wait_for_reply(page, before, "Hier ist Mia")
+    page.shot("01-de-agent-reply")
+    page.reload()
+    page.locator(BOT_TEXTS).first.wait_for()
+    assert bot_texts(page)[-1].endswith("Hier ist Mia vom Kundenservice.")
