@@ -14,6 +14,7 @@ from actions.base import BorderlessAction, UsesServices, conversation_language
 from borderless.commerce.contact import find_contact
 from borderless.commerce.errors import BackendError, OrderNotFound
 from borderless.commerce.models import OrderLookup
+from borderless.customers.identities import ChannelIdentity
 from borderless.i18n.order_replies import order_status_replies
 
 # After this many lookups that matched no order, the customer is offered a person.
@@ -39,11 +40,15 @@ class ValidateOrderStatusForm(UsesServices, FormValidationAction):
     async def extract_order_contact(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        """On WhatsApp the sender's number is known: an order placed with it needs no email."""
-        if tracker.get_slot("order_contact"):
+        """A customer who proved an order on this channel identity before (or, on WhatsApp,
+        whose number is on an order they proved anywhere) is not asked again; on WhatsApp the
+        sender's number is known: an order placed with it needs no email. After a failed
+        lookup the customer is asked, so they can give another contact."""
+        if tracker.get_slot("order_contact") or tracker.get_slot("verification_failures"):
             return {}
         phone = (tracker.latest_message.get("metadata") or {}).get("phone")
-        return {"order_contact": phone} if phone else {}
+        contact = await self.services.customer_links().known_contact(who(tracker), phone)
+        return {"order_contact": contact} if contact else {}
 
     def validate_order_contact(
         self,
@@ -74,7 +79,8 @@ class ActionCheckOrderStatus(BorderlessAction):
             return events
         lookup = OrderLookup(number=number, email=contact.email, phone=contact.phone)
         try:
-            report = await self.services.desk.report(lookup)
+            # Verifies, and links this channel identity to the order's customer.
+            report = await self.services.customer_links().report(lookup, who(tracker))
         except OrderNotFound:
             return [*events, *self._not_found(dispatcher, tracker)]
         except BackendError:
@@ -96,3 +102,8 @@ class ActionCheckOrderStatus(BorderlessAction):
         if failures >= MAX_FAILED_VERIFICATIONS:
             dispatcher.utter_message(response="utter_offer_human")
         return [SlotSet("verification_failures", failures)]
+
+
+def who(tracker: Tracker) -> ChannelIdentity:
+    """The channel identity writing: Rasa's sender id on the latest message's channel."""
+    return ChannelIdentity(tracker.get_latest_input_channel() or "", tracker.sender_id)

@@ -46,6 +46,7 @@ def parts(env: dict[str, str], log_dir: Path = LOG_DIR) -> list[Part]:
     python, rasa = str(bin_dir / "python"), str(bin_dir / "rasa")
     shop_port, action_port, rasa_port = env["SHOP_PORT"], env["ACTION_PORT"], env["RASA_PORT"]
     console_port = env["CONSOLE_PORT"]
+    storefront_port = env.get("STOREFRONT_PORT", "8090")
     result = [
         Part(
             "shop",
@@ -81,6 +82,15 @@ def parts(env: dict[str, str], log_dir: Path = LOG_DIR) -> list[Part]:
             f"http://127.0.0.1:{console_port}/login",
             f"http://localhost:{console_port}  (agent console; demo agents mia / kenji,"
             " password demo-password)",
+            30,
+        ),
+        Part(
+            "storefront",
+            [python, "-m", "borderless.channels.widget.storefront", "--port", storefront_port,
+             "--rasa-url", env.get("RASA_PUBLIC_URL") or f"http://localhost:{rasa_port}"],
+            f"http://127.0.0.1:{storefront_port}/health",
+            f"http://localhost:{storefront_port}  (demo storefront with the chat widget;"
+            " /?lang=ar etc.)",
             30,
         ),
     ]  # fmt: skip
@@ -152,7 +162,7 @@ def stop(running: list[Part], verbose: bool = True) -> None:
 def stack(overrides: dict[str, str], log_dir: Path) -> Iterator[dict[str, str]]:
     """Shop, actions and Rasa on free loopback ports with temporary databases, for tests and
     benchmarks; yields the environment they run with (``RASA_URL`` included)."""
-    names = ("SHOP_PORT", "ACTION_PORT", "RASA_PORT", "CONSOLE_PORT")
+    names = ("SHOP_PORT", "ACTION_PORT", "RASA_PORT", "CONSOLE_PORT", "STOREFRONT_PORT")
     ports = {name: str(free_port()) for name in names}
     env = {
         **os.environ,
@@ -165,6 +175,8 @@ def stack(overrides: dict[str, str], log_dir: Path) -> Iterator[dict[str, str]]:
         "HANDOFF_DATABASE_URL": f"sqlite:///{log_dir / 'handoff.db'}",
         "RASA_URL": f"http://127.0.0.1:{ports['RASA_PORT']}",
         "CONSOLE_URL": f"http://127.0.0.1:{ports['CONSOLE_PORT']}",
+        "RASA_PUBLIC_URL": f"http://127.0.0.1:{ports['RASA_PORT']}",
+        "STOREFRONT_URL": f"http://127.0.0.1:{ports['STOREFRONT_PORT']}",
         "SANIC_HOST": "127.0.0.1",
         **overrides,
     }
@@ -203,11 +215,12 @@ def main() -> int:
             start(part, env)
         print("\nBorderless is running:")
         for part in running:
-            print(f"  {part.name:<8} {part.shown_url}")
+            print(f"  {part.name:<10} {part.shown_url}")
         print(
             "\nTry it:\n  curl -s localhost:5005/webhooks/rest/webhook -H 'Content-Type: "
             'application/json\' \\\n    -d \'{"sender": "me", "message": "Where is my order '
-            "BL-10001? My email is anna.schmidt@example.de\"}'\n\nCtrl-C stops everything.",
+            "BL-10001? My email is anna.schmidt@example.de\"}'\n  or chat on the demo storefront:"
+            f" http://localhost:{env.get('STOREFRONT_PORT', '8090')}\n\nCtrl-C stops everything.",
             flush=True,
         )
         while True:

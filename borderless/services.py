@@ -15,6 +15,7 @@ from borderless.commerce.numbers import OrderNumberFormat
 from borderless.commerce.reference import ReferenceShop
 from borderless.commerce.shipping import ShippingTable
 from borderless.commerce.systems import build_logistics_system, build_order_system
+from borderless.customers.identities import CustomerLinks, IdentityStore
 from borderless.handoff.desk import HandoffDesk
 from borderless.i18n.countries import CountryNames
 from borderless.settings import Settings
@@ -28,6 +29,7 @@ class Services:
     shipping: ShippingTable
     countries: CountryNames
     _handoff: HandoffDesk | None = None
+    _customer_links: CustomerLinks | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Services:
@@ -61,6 +63,14 @@ class Services:
                 self.settings.teams_file, self.settings.handoff_database_url
             )
         return self._handoff
+
+    def customer_links(self) -> CustomerLinks:
+        """Channel identities linked to customers, in the handoff database (no I/O here: the
+        tables are created on first use)."""
+        if self._customer_links is None:
+            store = IdentityStore(self.settings.handoff_database_url)
+            self._customer_links = CustomerLinks(store, self.desk)
+        return self._customer_links
 
 
 @lru_cache(maxsize=1)

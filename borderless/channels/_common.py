@@ -19,12 +19,15 @@ import hashlib
 import json
 import logging
 import time
+from abc import ABC, abstractmethod
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 import aiohttp
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from sanic import Blueprint
 from sanic.exceptions import PayloadTooLarge
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -594,3 +597,130 @@ def country_hint(phone: str) -> str | None:
 
 def without_none(values: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in values.items() if value is not None}
+
+
+# --------------------------------------------------------------------------------------------
+# The conversation language, for templates outside the window
+
+
+class ConversationLanguages:
+    """The language each recipient was last answered in, so a template sent outside the
+    24-hour window (typically an agent's late reply, which carries no language) goes out in
+    the conversation's language. Bot responses carry it: ``CatalogNLG`` adds ``language`` to
+    every message it renders, which Rasa passes to the output channel's ``send_*`` kwargs."""
+
+    def __init__(self, ttl: float = 30 * SERVICE_WINDOW_SECONDS, maxsize: int = 100_000) -> None:
+        self._languages: TtlLru[str, str] = TtlLru(ttl, maxsize)
+
+    def note(self, recipient: str, kwargs: dict[str, Any]) -> None:
+        language = kwargs.get("language")
+        if isinstance(language, str) and language:
+            self._languages.put(recipient, language)
+
+    def get(self, recipient: str) -> str | None:
+        return self._languages.get(recipient)
+
+
+# --------------------------------------------------------------------------------------------
+# The shared input channel
+
+
+class WhatsAppWebhookInput(InputChannel, ABC):
+    """What the two WhatsApp webhooks (Meta's Cloud API and Twilio) share: state, lifecycle,
+    routes. Subclasses name the provider (``system``, ``blueprint_name``), build their output
+    channel, may add routes, and turn a delivery into turns in :meth:`_receive`, using
+    :meth:`_read_body` and :meth:`_busy` for the common answers."""
+
+    system: ClassVar[str]
+    blueprint_name: ClassVar[str]
+
+    def __init__(
+        self,
+        config: Any,
+        *,
+        window_store: WindowStore | None = None,
+        session: aiohttp.ClientSession | None = None,
+        clock: Callable[[], float] = time.time,
+        max_body_bytes: int = MAX_BODY_BYTES,
+        drain_seconds: float = 10.0,
+    ) -> None:
+        self.config = config
+        self.max_body_bytes = max_body_bytes
+        self.drain_seconds = drain_seconds
+        self.window = ServiceWindow(window_store, clock=clock)
+        self.sender = HttpSender(system=self.system, session=session)
+        self.seen = SeenIds(ttl=config.dedupe_ttl_seconds)
+        self.languages = ConversationLanguages()
+        self.dispatcher = BackgroundDispatcher(self.name(), max_pending=config.max_pending)
+
+    @abstractmethod
+    def get_output_channel(self) -> OutputChannel: ...
+
+    async def in_service_window(self, recipient_id: str) -> bool:
+        """For callers outside a turn (the handoff desk): may an agent write free-form now?"""
+        output = self.get_output_channel()
+        return bool(await output.in_service_window(recipient_id))
+
+    async def aclose(self) -> None:
+        """Finish accepted turns and close the HTTP session (also done on server stop)."""
+        await self.dispatcher.drain(self.drain_seconds)
+        await self.sender.aclose()
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        webhook = Blueprint(self.blueprint_name, self.__module__)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return json_response({"status": "ok"})
+
+        self._add_routes(webhook)
+
+        @webhook.route("/webhook", methods=["POST"], stream=True)
+        async def receive(request: Request) -> HTTPResponse:
+            return await self._receive(request, on_new_message)
+
+        @webhook.listener("before_server_stop")
+        async def stop(*_: Any) -> None:
+            await self.aclose()
+
+        return webhook
+
+    def _add_routes(self, webhook: Blueprint) -> None:
+        """Provider-specific routes besides health and the POST webhook (none by default)."""
+
+    @abstractmethod
+    async def _receive(
+        self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> HTTPResponse: ...
+
+    async def _read_body(self, request: Request) -> bytes | HTTPResponse:
+        """The raw body, or the 413 answer for one over ``max_body_bytes``."""
+        try:
+            return await read_body(request, self.max_body_bytes)
+        except BodyTooLarge:
+            return error_response(
+                413, "payload too large", f"webhook bodies are limited to {self.max_body_bytes}"
+            )
+
+    @staticmethod
+    def _busy() -> HTTPResponse:
+        """503 with Retry-After: the provider redelivers later instead of us dropping turns."""
+        response = error_response(503, "busy", "too many messages in progress")
+        response.headers["Retry-After"] = "30"
+        return response
+
+
+def language_map(value: Any, where: str) -> dict[str, str]:
+    """A ``language → code`` mapping from credentials.yml: a YAML mapping, or a string
+    ``"de:de, pt:pt_BR"`` (what a ``${VARIABLE}`` can hold). Empty for nothing."""
+    if value is None or value == "":
+        return {}
+    if isinstance(value, str):
+        pairs = [item.split(":", 1) for item in value.split(",") if item.strip()]
+        if any(len(pair) != 2 for pair in pairs):
+            raise ValueError(f"{where}: expected 'language:code, ...', got {value!r}")
+        value = {key: code for key, code in pairs}
+    if not isinstance(value, Mapping):
+        raise ValueError(f"{where}: expected a mapping of language to code")
+    result = {str(k).strip().lower(): str(v).strip() for k, v in value.items()}
+    return {k: v for k, v in result.items() if k and v}

@@ -26,6 +26,7 @@ credentials.yml (secrets as ``${VAR}``)::
       webhook_url: ${TWILIO_WEBHOOK_URL}           # optional: public URL Twilio signs
       api_base: https://api.twilio.com             # optional; tests point it at a local server
       template_content_sid: ${TWILIO_TEMPLATE_SID}  # optional: HX... sent outside the window
+      template_content_sids: {de: HX..., ar: HX...}  # optional: per conversation language
       dedupe_ttl_seconds: 86400                    # optional
       max_pending: 1000                            # optional
 
@@ -48,38 +49,32 @@ import hashlib
 import hmac
 import json
 import logging
-import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import aiohttp
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.shared.exceptions import RasaException
-from sanic import Blueprint
 from sanic.request import Request
 from sanic.response import HTTPResponse
-from sanic.response import json as json_response
 from sanic.response import text as text_response
 
 from borderless.channels._common import (
-    MAX_BODY_BYTES,
     SERVICE_WINDOW_SECONDS,
-    BackgroundDispatcher,
-    BodyTooLarge,
     ButtonOption,
+    ConversationLanguages,
     HttpSender,
-    SeenIds,
     SendResult,
     ServiceWindow,
     TtlLru,
-    WindowStore,
+    WhatsAppWebhookInput,
     button_option,
     country_hint,
     error_response,
+    language_map,
     mask_phone,
-    read_body,
     split_text,
     without_none,
 )
@@ -104,6 +99,8 @@ class TwilioWhatsAppConfig:
     webhook_url: str | None = None
     api_base: str = "https://api.twilio.com"
     template_content_sid: str | None = None
+    # Conversation language → a Content API template in that language (else the one above).
+    template_content_sids: Mapping[str, str] = field(default_factory=dict)
     dedupe_ttl_seconds: float = SERVICE_WINDOW_SECONDS
     max_pending: int = 1000
 
@@ -127,6 +124,9 @@ class TwilioWhatsAppConfig:
                 webhook_url=_text(credentials.get("webhook_url")) or None,
                 api_base=(_text(credentials.get("api_base")) or cls.api_base).rstrip("/"),
                 template_content_sid=_text(credentials.get("template_content_sid")) or None,
+                template_content_sids=language_map(
+                    credentials.get("template_content_sids"), "template_content_sids"
+                ),
                 dedupe_ttl_seconds=float(
                     credentials.get("dedupe_ttl_seconds") or cls.dedupe_ttl_seconds
                 ),
@@ -138,6 +138,12 @@ class TwilioWhatsAppConfig:
     @property
     def messages_url(self) -> str:
         return f"{self.api_base}/2010-04-01/Accounts/{self.account_sid}/Messages.json"
+
+    def template_for(self, language: str | None) -> str | None:
+        """The Content SID to send outside the window to a conversation in ``language``."""
+        if language and language in self.template_content_sids:
+            return self.template_content_sids[language]
+        return self.template_content_sid
 
 
 def _text(value: Any) -> str:
@@ -331,11 +337,19 @@ class TwilioWhatsAppOutput(OutputChannel):
         sender: HttpSender,
         window: ServiceWindow,
         buttons: ButtonMemory,
+        languages: ConversationLanguages | None = None,
     ) -> None:
         self.config = config
         self.sender = sender
         self.window = window
         self.buttons = buttons
+        self.languages = languages if languages is not None else ConversationLanguages()
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        """Notes the conversation language a bot response carries (for templates), then
+        sends as every Rasa output channel does."""
+        self.languages.note(whatsapp_address(recipient_id), message)
+        await super().send_response(recipient_id, message)
 
     @classmethod
     def name(cls) -> str:
@@ -406,7 +420,7 @@ class TwilioWhatsAppOutput(OutputChannel):
         return False
 
     async def _outside_window(self, to: str) -> None:
-        sid = self.config.template_content_sid
+        sid = self.config.template_for(self.languages.get(to))
         if not sid:
             logger.warning(
                 "Twilio WhatsApp: %s is outside the 24-hour window and no template_content_sid "
@@ -458,8 +472,13 @@ def _error_code(result: SendResult) -> int | None:
 # Input channel
 
 
-class TwilioWhatsAppInput(InputChannel):
-    """The webhook Twilio calls; see the module docstring for configuration and behaviour."""
+class TwilioWhatsAppInput(WhatsAppWebhookInput):
+    """The webhook Twilio calls; see the module docstring for configuration and behaviour.
+    State, lifecycle and the shared routes are in :class:`WhatsAppWebhookInput`."""
+
+    system = "Twilio"
+    blueprint_name = "twilio_whatsapp_webhook"
+    config: TwilioWhatsAppConfig
 
     @classmethod
     def name(cls) -> str:
@@ -471,61 +490,21 @@ class TwilioWhatsAppInput(InputChannel):
             cls.raise_missing_credentials_exception()
         return cls(TwilioWhatsAppConfig.from_credentials(credentials or {}))
 
-    def __init__(
-        self,
-        config: TwilioWhatsAppConfig,
-        *,
-        window_store: WindowStore | None = None,
-        session: aiohttp.ClientSession | None = None,
-        clock: Callable[[], float] = time.time,
-        max_body_bytes: int = MAX_BODY_BYTES,
-        drain_seconds: float = 10.0,
-    ) -> None:
-        self.config = config
-        self.max_body_bytes = max_body_bytes
-        self.drain_seconds = drain_seconds
-        self.window = ServiceWindow(window_store, clock=clock)
-        self.sender = HttpSender(system="Twilio", session=session)
-        self.seen = SeenIds(ttl=config.dedupe_ttl_seconds)
+    def __init__(self, config: TwilioWhatsAppConfig, **options: Any) -> None:
+        super().__init__(config, **options)
         self.buttons = ButtonMemory()
-        self.dispatcher = BackgroundDispatcher("twilio_whatsapp", max_pending=config.max_pending)
 
     def get_output_channel(self) -> TwilioWhatsAppOutput:
-        return TwilioWhatsAppOutput(self.config, self.sender, self.window, self.buttons)
-
-    async def in_service_window(self, recipient_id: str) -> bool:
-        return await self.get_output_channel().in_service_window(recipient_id)
-
-    async def aclose(self) -> None:
-        await self.dispatcher.drain(self.drain_seconds)
-        await self.sender.aclose()
-
-    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        webhook = Blueprint("twilio_whatsapp_webhook", __name__)
-
-        @webhook.route("/", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
-            return json_response({"status": "ok"})
-
-        @webhook.route("/webhook", methods=["POST"], stream=True)
-        async def receive(request: Request) -> HTTPResponse:
-            return await self._receive(request, on_new_message)
-
-        @webhook.listener("before_server_stop")
-        async def stop(*_: Any) -> None:
-            await self.aclose()
-
-        return webhook
+        return TwilioWhatsAppOutput(
+            self.config, self.sender, self.window, self.buttons, self.languages
+        )
 
     async def _receive(
         self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> HTTPResponse:
-        try:
-            body = await read_body(request, self.max_body_bytes)
-        except BodyTooLarge:
-            return error_response(
-                413, "payload too large", f"webhook bodies are limited to {self.max_body_bytes}"
-            )
+        body = await self._read_body(request)
+        if isinstance(body, HTTPResponse):
+            return body
         content_type = request.headers.get("content-type", "")
         if not content_type.startswith("application/x-www-form-urlencoded"):
             return error_response(415, "unsupported media type", "expected a urlencoded form")
@@ -552,9 +531,7 @@ class TwilioWhatsAppInput(InputChannel):
             return _twiml()
         if not self.dispatcher.has_room_for(1):
             logger.error("Twilio WhatsApp: too many turns pending; asking Twilio to retry")
-            response = error_response(503, "busy", "too many messages in progress")
-            response.headers["Retry-After"] = "30"
-            return response
+            return self._busy()
         self.seen.add(message.message_id)
         self.dispatcher.submit(
             message.sender,

@@ -25,6 +25,8 @@ credentials.yml (secrets as ``${VAR}``)::
       graph_url: https://graph.facebook.com         # optional; tests point it at a local server
       template_name: ${WHATSAPP_TEMPLATE_NAME}      # optional: approved utility template used
       template_language: en                         #   outside the 24-hour window
+      template_languages: {pt: pt_PT}               # optional: the template in the
+                                                    #   conversation's language (defaults below)
       list_button_label: Menu                       # optional: opens a list of 4-10 options
       dedupe_ttl_seconds: 86400                     # optional
       max_pending: 1000                             # optional: above it the webhook answers 503
@@ -55,12 +57,10 @@ import hashlib
 import hmac
 import json
 import logging
-import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-import aiohttp
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.shared.exceptions import RasaException
 from sanic import Blueprint
@@ -70,23 +70,20 @@ from sanic.response import json as json_response
 from sanic.response import text as text_response
 
 from borderless.channels._common import (
-    MAX_BODY_BYTES,
     SERVICE_WINDOW_SECONDS,
-    BackgroundDispatcher,
-    BodyTooLarge,
     ButtonOption,
+    ConversationLanguages,
     HttpSender,
     PayloadAliases,
-    SeenIds,
     SendResult,
     ServiceWindow,
-    WindowStore,
+    WhatsAppWebhookInput,
     button_option,
     clip,
     country_hint,
     error_response,
+    language_map,
     mask_phone,
-    read_body,
     split_text,
     without_none,
 )
@@ -109,6 +106,14 @@ LIST_BUTTON_LIMIT = 20
 EMPTY_BODY = "👇"  # WhatsApp requires a body for buttons; this needs no translation
 
 OUTSIDE_WINDOW_ERROR = 131047  # "Re-engagement message": more than 24 h since the user wrote
+TEMPLATE_MISSING_ERROR = 132001  # "Template name does not exist in the translation"
+
+# Meta's template language codes for our languages (a template is approved per language; a
+# language the shop has not translated it into falls back to ``template_language``).
+DEFAULT_TEMPLATE_LANGUAGES = {
+    "de": "de", "fr": "fr", "es": "es", "it": "it", "pt": "pt_BR", "ja": "ja", "zh": "zh_CN",
+    "ar": "ar",
+}  # fmt: skip
 
 MEDIA_TYPES = frozenset({"image", "audio", "video", "document", "sticker"})
 IGNORED_TYPES = frozenset({"reaction", "system"})
@@ -129,6 +134,8 @@ class WhatsAppCloudConfig:
     graph_url: str = "https://graph.facebook.com"
     template_name: str | None = None
     template_language: str = "en"
+    # Conversation language → the template's language code at Meta, over the defaults.
+    template_languages: Mapping[str, str] = field(default_factory=dict)
     list_button_label: str = "Menu"
     dedupe_ttl_seconds: float = SERVICE_WINDOW_SECONDS
     max_pending: int = 1000
@@ -165,6 +172,10 @@ class WhatsAppCloudConfig:
                 template_name=_text(credentials.get("template_name")) or None,
                 template_language=_text(credentials.get("template_language"))
                 or cls.template_language,
+                template_languages={
+                    **DEFAULT_TEMPLATE_LANGUAGES,
+                    **language_map(credentials.get("template_languages"), "template_languages"),
+                },
                 list_button_label=clip(
                     _text(credentials.get("list_button_label")) or cls.list_button_label,
                     LIST_BUTTON_LIMIT,
@@ -180,6 +191,13 @@ class WhatsAppCloudConfig:
     @property
     def messages_url(self) -> str:
         return f"{self.graph_url}/{self.api_version}/{self.phone_number_id}/messages"
+
+    def template_language_for(self, language: str | None) -> str:
+        """The template's language for a conversation in ``language``; ``template_language``
+        (which names the English variant, e.g. ``en_US``) for English and anything unknown."""
+        if language and language != "en":
+            return self.template_languages.get(language, self.template_language)
+        return self.template_languages.get("en", self.template_language)
 
 
 def _text(value: Any) -> str:
@@ -388,11 +406,19 @@ class WhatsAppCloudOutput(OutputChannel):
         sender: HttpSender,
         window: ServiceWindow,
         aliases: PayloadAliases,
+        languages: ConversationLanguages | None = None,
     ) -> None:
         self.config = config
         self.sender = sender
         self.window = window
         self.aliases = aliases
+        self.languages = languages if languages is not None else ConversationLanguages()
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        """Notes the conversation language a bot response carries (for templates), then
+        sends as every Rasa output channel does."""
+        self.languages.note(_wa_id(recipient_id), message)
+        await super().send_response(recipient_id, message)
 
     @classmethod
     def name(cls) -> str:
@@ -525,17 +551,32 @@ class WhatsAppCloudOutput(OutputChannel):
                 kind,
             )
             return
+        language = self.config.template_language_for(self.languages.get(to))
         logger.info(
-            "WhatsApp: %s is outside the 24-hour window; sending template %r instead of %s",
+            "WhatsApp: %s is outside the 24-hour window; sending template %r (%s) instead of %s",
             mask_phone(to),
             self.config.template_name,
+            language,
             kind,
         )
-        template = {
-            "name": self.config.template_name,
-            "language": {"code": self.config.template_language},
-        }
-        await self._post(to, {"type": "template", "template": template})
+        result = await self._post(to, self._template(language))
+        fallback = self.config.template_language
+        if (
+            result is not None
+            and _error_code(result) == TEMPLATE_MISSING_ERROR
+            and language != fallback
+        ):
+            logger.info(
+                "WhatsApp: template %r has no %s translation; sending it in %s",
+                self.config.template_name,
+                language,
+                fallback,
+            )
+            await self._post(to, self._template(fallback))
+
+    def _template(self, language: str) -> dict[str, Any]:
+        template = {"name": self.config.template_name, "language": {"code": language}}
+        return {"type": "template", "template": template}
 
     async def _post(self, to: str, message: dict[str, Any]) -> SendResult | None:
         body = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to}
@@ -581,8 +622,13 @@ def _error_message(result: SendResult) -> str:
 # Input channel
 
 
-class WhatsAppCloudInput(InputChannel):
-    """The webhook Meta calls; see the module docstring for configuration and behaviour."""
+class WhatsAppCloudInput(WhatsAppWebhookInput):
+    """The webhook Meta calls; see the module docstring for configuration and behaviour.
+    State, lifecycle and the shared routes are in :class:`WhatsAppWebhookInput`."""
+
+    system = "WhatsApp Cloud API"
+    blueprint_name = "whatsapp_cloud_webhook"
+    config: WhatsAppCloudConfig
 
     @classmethod
     def name(cls) -> str:
@@ -594,57 +640,19 @@ class WhatsAppCloudInput(InputChannel):
             cls.raise_missing_credentials_exception()
         return cls(WhatsAppCloudConfig.from_credentials(credentials or {}))
 
-    def __init__(
-        self,
-        config: WhatsAppCloudConfig,
-        *,
-        window_store: WindowStore | None = None,
-        session: aiohttp.ClientSession | None = None,
-        clock: Callable[[], float] = time.time,
-        max_body_bytes: int = MAX_BODY_BYTES,
-        drain_seconds: float = 10.0,
-    ) -> None:
-        self.config = config
-        self.max_body_bytes = max_body_bytes
-        self.drain_seconds = drain_seconds
-        self.window = ServiceWindow(window_store, clock=clock)
-        self.sender = HttpSender(system="WhatsApp Cloud API", session=session)
-        self.seen = SeenIds(ttl=config.dedupe_ttl_seconds)
+    def __init__(self, config: WhatsAppCloudConfig, **options: Any) -> None:
+        super().__init__(config, **options)
         self.aliases = PayloadAliases()
-        self.dispatcher = BackgroundDispatcher("whatsapp", max_pending=config.max_pending)
 
     def get_output_channel(self) -> WhatsAppCloudOutput:
-        return WhatsAppCloudOutput(self.config, self.sender, self.window, self.aliases)
+        return WhatsAppCloudOutput(
+            self.config, self.sender, self.window, self.aliases, self.languages
+        )
 
-    async def in_service_window(self, recipient_id: str) -> bool:
-        """For callers outside a turn (the handoff desk): may an agent write free-form now?"""
-        return await self.get_output_channel().in_service_window(recipient_id)
-
-    async def aclose(self) -> None:
-        """Finish accepted turns and close the HTTP session (also done on server stop)."""
-        await self.dispatcher.drain(self.drain_seconds)
-        await self.sender.aclose()
-
-    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        webhook = Blueprint("whatsapp_cloud_webhook", __name__)
-
-        @webhook.route("/", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
-            return json_response({"status": "ok"})
-
+    def _add_routes(self, webhook: Blueprint) -> None:
         @webhook.route("/webhook", methods=["GET"])
         async def verify(request: Request) -> HTTPResponse:
             return self._handshake(request)
-
-        @webhook.route("/webhook", methods=["POST"], stream=True)
-        async def receive(request: Request) -> HTTPResponse:
-            return await self._receive(request, on_new_message)
-
-        @webhook.listener("before_server_stop")
-        async def stop(*_: Any) -> None:
-            await self.aclose()
-
-        return webhook
 
     def _handshake(self, request: Request) -> HTTPResponse:
         """Meta's subscription check: echo the challenge only to someone who knows our token."""
@@ -663,12 +671,9 @@ class WhatsAppCloudInput(InputChannel):
     async def _receive(
         self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> HTTPResponse:
-        try:
-            body = await read_body(request, self.max_body_bytes)
-        except BodyTooLarge:
-            return error_response(
-                413, "payload too large", f"webhook bodies are limited to {self.max_body_bytes}"
-            )
+        body = await self._read_body(request)
+        if isinstance(body, HTTPResponse):
+            return body
         signature = request.headers.get("x-hub-signature-256")
         if not verify_signature(body, signature, self.config.app_secret):
             logger.warning(
@@ -707,9 +712,7 @@ class WhatsAppCloudInput(InputChannel):
             fresh.append(message)
         if not self.dispatcher.has_room_for(len(fresh)):
             logger.error("WhatsApp: %d turns pending; asking Meta to retry later", len(fresh))
-            response = error_response(503, "busy", "too many messages in progress")
-            response.headers["Retry-After"] = "30"
-            return response
+            return self._busy()
         for message in fresh:
             self.seen.add(message.message_id)
             self.dispatcher.submit(

@@ -60,4 +60,10 @@ class CatalogNLG(TemplatedNaturalLanguageGenerator):
             return None
         language = filled_slots.get("language") or DEFAULT_LANGUAGE
         localized = self.catalogs.localize(utter_action, copy.deepcopy(response), language)
-        return self._fill_response(localized, filled_slots, **kwargs)
+        message = self._fill_response(localized, filled_slots, **kwargs)
+        if message is not None:
+            # Rasa keeps unknown keys as the bot event's metadata and passes them to the output
+            # channel's send_* kwargs: WhatsApp picks the template language from it when the
+            # 24-hour window has closed (borderless.channels._common.ConversationLanguages).
+            message["language"] = language
+        return message

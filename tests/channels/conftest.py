@@ -29,6 +29,8 @@ from aiohttp import web
 from rasa.core.channels.channel import InputChannel, UserMessage, register
 from sanic import Sanic
 
+from borderless.launcher import free_port
+
 
 async def eventually(condition: Callable[[], bool], timeout: float = 5.0) -> None:
     """Wait for background work (a bot turn runs after the webhook has answered)."""
@@ -81,7 +83,11 @@ async def run_channel(channel: InputChannel) -> AsyncIterator[RunningChannel]:
     app.ctx.agent = agent
     register([channel], app, route="/webhooks/")
     server = await app.create_server(
-        host="127.0.0.1", port=0, return_asyncio_server=True, access_log=False
+        # Sanic 21.12 turns port 0 into 8000: ask the OS for a free port instead.
+        host="127.0.0.1",
+        port=free_port(),
+        return_asyncio_server=True,
+        access_log=False,
     )
     assert server is not None and server.server is not None
     port = server.server.sockets[0].getsockname()[1]
