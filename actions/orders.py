@@ -46,8 +46,9 @@ class ValidateOrderStatusForm(UsesServices, FormValidationAction):
         lookup the customer is asked, so they can give another contact."""
         if tracker.get_slot("order_contact") or tracker.get_slot("verification_failures"):
             return {}
-        phone = (tracker.latest_message.get("metadata") or {}).get("phone")
-        contact = await self.services.customer_links().known_contact(who(tracker), phone)
+        contact = await self.services.customer_links().known_contact(
+            who(tracker), verified_phone(tracker)
+        )
         return {"order_contact": contact} if contact else {}
 
     def validate_order_contact(
@@ -102,6 +103,19 @@ class ActionCheckOrderStatus(BorderlessAction):
         if failures >= MAX_FAILED_VERIFICATIONS:
             dispatcher.utter_message(response="utter_offer_human")
         return [SlotSet("verification_failures", failures)]
+
+
+# Channels whose connector puts the sender's number in the metadata itself, after checking the
+# platform's signature. Anything else (REST, the widget) carries metadata the client chose.
+PHONE_CHANNELS = frozenset({"whatsapp", "twilio_whatsapp"})
+
+
+def verified_phone(tracker: Tracker) -> str | None:
+    """The sender's phone number, only where the channel proved it (WhatsApp)."""
+    if tracker.get_latest_input_channel() not in PHONE_CHANNELS:
+        return None
+    phone = (tracker.latest_message.get("metadata") or {}).get("phone")
+    return phone if isinstance(phone, str) and phone else None
 
 
 def who(tracker: Tracker) -> ChannelIdentity:

@@ -149,6 +149,7 @@ async def test_the_whatsapp_senders_phone_stands_in_for_the_email(services, doma
     phone = shop_orders["BL-10001"]["phone"]
     tracker = make_tracker(domain, order_number="BL-10001")
     tracker.latest_message = {"text": "BL-10001", "metadata": {"phone": phone}}
+    tracker.events = [{"event": "user", "text": "BL-10001", "input_channel": "whatsapp"}]
     form = ValidateOrderStatusForm(services=services)
     extracted = await form.extract_order_contact(CollectingDispatcher(), tracker, domain)
     assert extracted == {"order_contact": phone}
@@ -156,4 +157,18 @@ async def test_the_whatsapp_senders_phone_stands_in_for_the_email(services, doma
     assert await form.extract_order_contact(CollectingDispatcher(), tracker, domain) == {}
     tracker.slots["order_contact"] = None
     tracker.latest_message = {"text": "BL-10001", "metadata": {}}
+    assert await form.extract_order_contact(CollectingDispatcher(), tracker, domain) == {}
+
+
+@pytest.mark.parametrize("channel", ["rest", "socketio", None])
+async def test_a_phone_in_metadata_counts_only_where_whatsapp_proved_it(
+    services, domain, shop_orders, channel
+):
+    """REST and the widget pass metadata the client wrote: claiming the order's phone there
+    must not skip the question for the email or phone."""
+    phone = shop_orders["BL-10001"]["phone"]
+    tracker = make_tracker(domain, order_number="BL-10001")
+    tracker.latest_message = {"text": "BL-10001", "metadata": {"phone": phone}}
+    tracker.events = [{"event": "user", "text": "BL-10001", "input_channel": channel}]
+    form = ValidateOrderStatusForm(services=services)
     assert await form.extract_order_contact(CollectingDispatcher(), tracker, domain) == {}
