@@ -58,7 +58,9 @@ class Services:
         """Built on the first handoff: it creates its tables, which is I/O."""
         if self._handoff is None:
             self._handoff = HandoffDesk.from_files(
-                self.settings.teams_file, self.settings.handoff_database_url
+                self.settings.teams_file,
+                self.settings.handoff_database_url,
+                rules_file=self.settings.handoff_rules_file,
             )
         return self._handoff
 
