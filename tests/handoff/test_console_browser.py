@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +20,8 @@ from typing import Any
 import pytest
 
 from borderless import launcher, training
-from tests.e2e.test_rest import TOKEN, Bot, new_sender
+from borderless.handoff.tickets import Ticket, TicketStore
+from tests.e2e.test_rest import TOKEN, Agent, Bot, new_sender
 
 pytestmark = pytest.mark.e2e
 
@@ -38,7 +40,10 @@ def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bot]:
         "HANDOFF_DESK": "console",
     }
     with launcher.stack(overrides, tmp_path_factory.mktemp("browser-stack")) as env:
-        yield Bot(env["RASA_URL"], env["CONSOLE_URL"])
+        stacked = Bot(env["RASA_URL"], env["CONSOLE_URL"])
+        stacked.handoff_database_url = env["HANDOFF_DATABASE_URL"]  # type: ignore[attr-defined]
+        stacked.tracker_db = env["TRACKER_STORE_URL"].removeprefix("sqlite:///")  # type: ignore[attr-defined]
+        yield stacked
 
 
 def bot_texts(tracker: dict[str, Any]) -> list[str]:
@@ -180,3 +185,97 @@ def test_the_console_asks_for_a_login_and_refuses_a_wrong_password(
     page.wait_for_selector("p.error")
     assert "Wrong username or password." in page.locator("p.error").inner_text()
     page.shot("login-refused")
+
+
+# ------------------------------------------------------------------------------------------
+# Without the browser, on the same stack: triggers and session expiry through the real Rasa
+
+
+def ticket_of(bot: Bot, customer: str) -> Ticket:
+    ticket_id = bot.tracker(customer)["slots"]["handoff_ticket"]
+    assert ticket_id, bot.tracker(customer)["slots"]
+    store = TicketStore(bot.handoff_database_url)  # type: ignore[attr-defined]
+    try:
+        return store.get(int(ticket_id))
+    finally:
+        store.dispose()
+
+
+@pytest.mark.parametrize(
+    ("message", "reason"),
+    [
+        ("If my parcel does not come this week I will file a chargeback", "chargeback"),
+        ("Ich schalte jetzt meinen Anwalt ein, wo ist meine Bestellung?", "legal"),
+        ("充電器が発火しました", "safety"),
+        ("WHERE IS MY PARCEL, THIS IS A SCAM!!!", "frustration"),
+    ],
+)
+def test_sensitive_and_furious_messages_hand_over_by_themselves(
+    bot: Bot, message: str, reason: str
+) -> None:
+    customer = new_sender()
+    replies = bot.say(customer, message)
+    assert replies, "the customer is told what happens next"
+    tracker = bot.tracker(customer)
+    assert tracker["paused"]
+    ticket = ticket_of(bot, customer)
+    assert ticket.reason == reason
+    assert ticket.priority >= 200  # sensitive (400) or upset (200): ahead of plain requests
+
+
+def test_a_verified_big_order_makes_the_ticket_vip(bot: Bot, shop_orders: dict) -> None:
+    from borderless.handoff.triggers import load_rules
+    from borderless.settings import Settings
+
+    vip = load_rules(Settings().handoff_rules_file).vip
+    number, order = next(
+        (n, o)
+        for n, o in shop_orders.items()
+        if o.get("email") and o.get("currency") in vip.rates and _total(o, vip) >= vip.order_value
+    )
+    customer = new_sender()
+    answer = bot.text(customer, f"where is my order {number}? my email is {order['email']}")
+    assert number in answer, answer
+    assert bot.tracker(customer)["slots"]["verified_order_facts"]["currency"] == order["currency"]
+    bot.text(customer, "I want to talk to a person")
+    ticket = ticket_of(bot, customer)
+    assert ticket.vip and "order value" in ticket.summary["vip"]
+
+
+def _total(order: dict[str, Any], vip: Any) -> Any:
+    from decimal import Decimal
+
+    items = sum(Decimal(str(i["unit_price"])) * int(i["quantity"]) for i in order["items"])
+    total = items + Decimal(str(order.get("shipping_fee") or "0"))
+    return vip.in_shop_currency(total, order["currency"])
+
+
+def test_an_expired_session_does_not_free_a_conversation_an_agent_holds(bot: Bot) -> None:
+    """Rasa starts a new session after 60 idle minutes; the agent must keep the conversation."""
+    customer = new_sender()
+    bot.text(customer, "I want to talk to a real person please")
+    ticket = bot.tracker(customer)["slots"]["handoff_ticket"]
+    agent = Agent(bot.console_url, "mia", PASSWORD)
+    agent.act(ticket, "take")
+
+    def idle_for_two_hours() -> None:
+        # Rasa measures the session against the last user message's timestamp, read from the
+        # SQL tracker store (ordered by timestamp): move the whole conversation two hours back.
+        with sqlite3.connect(bot.tracker_db) as db:  # type: ignore[attr-defined]
+            db.execute(
+                "UPDATE events SET timestamp = timestamp - 7200, data = json_set(data,"
+                " '$.timestamp', json_extract(data, '$.timestamp') - 7200) WHERE sender_id = ?",
+                (customer,),
+            )
+
+    idle_for_two_hours()
+    assert bot.say(customer, "hello, anyone still there?") == []
+    tracker = bot.tracker(customer)
+    assert tracker["paused"], "a new session must not un-pause a held conversation"
+    assert [e["event"] for e in tracker["events"]].count("session_started") >= 2
+    assert tracker["slots"]["handoff_ticket"] == ticket
+    assert "hello, anyone still there?" in agent.get(f"/tickets/{ticket}")
+
+    agent.act(ticket, "resolve")
+    idle_for_two_hours()
+    assert "order number" in bot.text(customer, "where is my order?")
