@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
+import logging
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -13,11 +13,15 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.base import BorderlessAction, conversation_language
+from borderless.handoff.chatwoot import ChatwootError
 from borderless.handoff.desk import HandoffRequest
 from borderless.handoff.frustration import frustration
 from borderless.handoff.triggers import TRIGGER_ATTRIBUTE, Trigger
 from borderless.i18n.formatting import country_timezone, locale_for
 from borderless.i18n.handoff_replies import handoff_replies
+from borderless.services import HANDOFF_DESKS
+
+logger = logging.getLogger(__name__)
 
 # How much of the conversation the ticket summarizes for the agent.
 RECENT_TURNS = 5
@@ -38,13 +42,20 @@ class ActionHandoff(BorderlessAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         settings = self.services.settings
-        if settings.handoff_desk != "console":
+        if settings.handoff_desk not in HANDOFF_DESKS:
             dispatcher.utter_message(response="utter_handoff", support_email=settings.support_email)
             return [SlotSet("verification_failures", 0)]
         language = conversation_language(tracker)
         request = handoff_request(tracker, language)
         desk = self.services.handoff_desk()
-        handover = await asyncio.to_thread(desk.hand_over, request, datetime.now(timezone.utc))
+        try:
+            handover = await desk.hand_over_async(request, datetime.now(timezone.utc))
+        except (ChatwootError, ValueError):
+            # Chatwoot refused, or this conversation did not come through it: say how to reach
+            # the team rather than pausing a bot nobody will take over from.
+            logger.exception("handoff to %s failed", settings.handoff_desk)
+            dispatcher.utter_message(response="utter_handoff", support_email=settings.support_email)
+            return [SlotSet("verification_failures", 0)]
         customer_tz = country_timezone(locale_for(language).territory)
         for reply in handoff_replies(handover, language, customer_tz, settings.support_email):
             dispatcher.utter_message(response=reply.response, **reply.args)

@@ -12,6 +12,7 @@ the value of the order the customer verified and their number of earlier orders.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,7 +22,14 @@ from typing import Any
 
 from borderless.handoff.routing import Routing, RoutingMode, route
 from borderless.handoff.teams import Team, load_teams
-from borderless.handoff.tickets import OPEN, QUEUED, NewTicket, TicketStore
+from borderless.handoff.tickets import (
+    ACTIVE_STATUSES,
+    OPEN,
+    QUEUED,
+    NewTicket,
+    TicketNotFound,
+    TicketStore,
+)
 from borderless.handoff.triggers import HandoffRules, load_rules
 
 
@@ -71,6 +79,20 @@ class HandoffDesk:
         tickets.create_schema()
         rules = load_rules(rules_file) if rules_file is not None else None
         return cls(load_teams(teams_file), tickets, rules)
+
+    async def hand_over_async(self, request: HandoffRequest, now: datetime) -> Handover:
+        """:meth:`hand_over` off the event loop (the ticket store is synchronous)."""
+        return await asyncio.to_thread(self.hand_over, request, now)
+
+    async def is_held(self, ticket: str) -> bool:
+        """Whether the ticket still waits for, or is with, a person (the bot stays paused)."""
+        if not ticket.isdigit():
+            return False
+        try:
+            found = await asyncio.to_thread(self.tickets.get, int(ticket))
+        except TicketNotFound:
+            return False
+        return found.status in ACTIVE_STATUSES
 
     def hand_over(self, request: HandoffRequest, now: datetime) -> Handover:
         routing = route(request.language, now, self.teams)

@@ -172,3 +172,18 @@ def test_the_order_facts_slot_is_set_on_verification() -> None:
     facts = verified_order_facts(order)
     assert facts == {"total": "12.50", "currency": "EUR", "previous_orders": 2}
     assert "a@example.com" not in str(facts)  # no contact data in the slot
+
+
+async def test_a_chatwoot_desk_that_cannot_take_over_leaves_the_bot_talking(
+    domain: dict[str, Any], free_port: int
+) -> None:
+    """Chatwoot down (or a conversation that did not come through it): no silent pause."""
+    settings = Settings(handoff_desk="chatwoot", chatwoot_url=f"http://127.0.0.1:{free_port}")
+    services = Services.from_settings(settings)
+    for sender in ("chatwoot-123", "test-customer"):
+        tracker = make_tracker(domain, language="en")
+        tracker.sender_id = sender
+        dispatcher = CollectingDispatcher()
+        events = await ActionHandoff(services=services).run(dispatcher, tracker, domain)
+        assert responses(dispatcher) == ["utter_handoff"]
+        assert ConversationPaused() not in events
