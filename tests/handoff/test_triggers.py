@@ -46,8 +46,8 @@ def test_every_topic_has_patterns_in_every_language(rules: HandoffRules) -> None
         ("de", "Dann mache ich eine Rückbuchung über meine Kreditkarte", "chargeback"),
         ("fr", "Je vais contester le paiement auprès de ma banque", "chargeback"),
         ("es", "Voy a pedir un contracargo", "chargeback"),
-        ("it", "Farò lo storno del pagamento", "chargeback"),
-        ("pt", "Vou pedir o estorno no cartão", "chargeback"),
+        ("it", "Voglio contestare l'addebito con la banca", "chargeback"),
+        ("pt", "Vou contestar a compra com a operadora", "chargeback"),
         ("ja", "チャージバックを申請します", "chargeback"),
         ("zh", "我要向银行申诉拒付", "chargeback"),
         ("ar", "سأتصل بالبنك لاسترجاع أموالي", "chargeback"),
@@ -88,6 +88,9 @@ def test_sensitive_topics_in_every_language(
         "Do you ship to Ireland?",
         "Kann ich meine Bestellung stornieren?",
         "注文はどこですか",
+        "o estorno no cartão não apareceu",  # pt: the ordinary refund
+        "storno für BL-11733",  # de: a cancellation
+        "the blender smells like burnt plastic",
         "",
     ],
 )
