@@ -46,6 +46,28 @@ def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bot]:
         yield stacked
 
 
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    """This module's own Chromium, closed when the module ends (overrides tests/conftest.py's).
+
+    While Playwright's sync API is alive, its event loop counts as *running* in the main thread
+    (it runs in a greenlet), so every async test collected after a session-wide browser fails
+    with "Cannot run the event loop while another loop is running".
+    """
+    from playwright.sync_api import sync_playwright
+
+    from tests.conftest import CHROMIUM, CHROMIUM_ARGS, CHROMIUM_INSTALL_HINT
+
+    if not CHROMIUM.exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}; install it: {CHROMIUM_INSTALL_HINT}")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
 def bot_texts(tracker: dict[str, Any]) -> list[str]:
     return [str(e.get("text")) for e in tracker["events"] if e["event"] == "bot" and e.get("text")]
 
