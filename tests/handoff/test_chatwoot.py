@@ -434,3 +434,14 @@ def test_a_short_webhook_secret_is_refused(chatwoot: FakeChatwoot) -> None:
         create_chatwoot_bridge(
             api_for(chatwoot), RasaRest("http://x"), RasaHttpApi("http://x"), "short"
         )
+
+
+def test_make_run_starts_the_bridge_only_for_the_chatwoot_desk() -> None:
+    from borderless.launcher import parts
+
+    ports = {"SHOP_PORT": "1", "ACTION_PORT": "2", "RASA_PORT": "3", "CONSOLE_PORT": "4"}
+    env = {**ports, "RASA_AUTH_TOKEN": "t", "SHOP_DATABASE_URL": "sqlite://", "SHOP_SEED_FILE": "x"}
+    assert "chatwoot" not in [p.name for p in parts(env)]
+    [bridge] = [p for p in parts({**env, "HANDOFF_DESK": "chatwoot"}) if p.name == "chatwoot"]
+    assert bridge.command[-3:] == ["borderless.handoff.chatwoot", "--port", "5090"]
+    assert bridge.health_url == "http://127.0.0.1:5090/health"
