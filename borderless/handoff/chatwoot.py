@@ -23,8 +23,10 @@ receives the agent-bot webhooks:
 
 **The desk** (:class:`ChatwootDesk`), used by ``action_handoff`` like the console's
 :class:`~borderless.handoff.desk.HandoffDesk`: routes by language and hours (for what the
-customer is told), posts the summary as a private note in the agent's language, and toggles
-the conversation to ``open`` (``POST …/toggle_status``), which puts it in the agents' queue.
+customer is told), posts the summary as a private note in the agent's language, sets the
+conversation's priority from the handoff rules (``POST …/toggle_priority``: urgent, high,
+medium, low) and toggles it to ``open`` (``POST …/toggle_status``), which puts it in the
+agents' queue.
 The ticket id is the Chatwoot conversation id; "held by an agent" means status ``open``.
 
 Every Chatwoot failure (refused, timeout, 4xx/5xx, not JSON) is a :class:`ChatwootError`; the
@@ -72,6 +74,18 @@ class ChatwootError(Exception):
     def __init__(self, message: str, status: int | None = None) -> None:
         super().__init__(message)
         self.status = status
+
+
+def chatwoot_priority(rank: int) -> str:
+    """Our queue rank (routing.priority) as Chatwoot's four levels: sensitive topics are
+    ``urgent``, upset customers ``high``, VIPs ``medium``, everyone else ``low``."""
+    if rank >= 400:
+        return "urgent"
+    if rank >= 200:
+        return "high"
+    if rank >= 100:
+        return "medium"
+    return "low"
 
 
 def sender_id(conversation_id: int | str) -> str:
@@ -132,13 +146,21 @@ class ChatwootApi:
             raise ChatwootError(f"toggle_status to {status} was not successful: {answer!r:.200}")
         return str(payload.get("current_status") or status)
 
+    async def set_priority(self, conversation_id: int, level: str) -> None:
+        """``urgent`` / ``high`` / ``medium`` / ``low`` / ``none``: how Chatwoot sorts the inbox."""
+        await self._request(
+            "POST", self._url(conversation_id, "/toggle_priority"), {"priority": level}, True
+        )
+
     async def status(self, conversation_id: int) -> str:
         answer = await self._request("GET", self._url(conversation_id))
         if not isinstance(answer, dict) or not isinstance(answer.get("status"), str):
             raise ChatwootError("conversation answered without a status")
         return str(answer["status"])
 
-    async def _request(self, method: str, url: str, body: Any = None) -> Any:
+    async def _request(
+        self, method: str, url: str, body: Any = None, empty_ok: bool = False
+    ) -> Any:
         session = self._session or aiohttp.ClientSession(timeout=self.timeout)
         try:
             async with session.request(
@@ -154,8 +176,11 @@ class ChatwootApi:
                         f"Chatwoot {method} {url} answered {answer.status}: {detail}",
                         answer.status,
                     )
+                text = await answer.text()
+                if empty_ok and not text.strip():
+                    return None
                 try:
-                    return await answer.json(content_type=None)
+                    return json.loads(text)
                 except ValueError as exc:
                     raise ChatwootError(f"Chatwoot {method} {url} answered invalid JSON") from exc
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
@@ -216,6 +241,10 @@ class ChatwootDesk:
         await self.api.send_message(
             conversation, self.note(summary, routing.language, rank), private=True
         )
+        try:
+            await self.api.set_priority(conversation, chatwoot_priority(rank))
+        except ChatwootError as exc:  # the order of the inbox is worth less than the handoff
+            logger.warning("priority of conversation %s not set: %s", conversation, exc)
         await self.api.toggle_status(conversation, AGENT_STATUS)
         return Handover(conversation, routing)
 

@@ -29,6 +29,7 @@ from borderless.handoff.chatwoot import (
     ChatwootDesk,
     ChatwootError,
     RasaRest,
+    chatwoot_priority,
     create_chatwoot_bridge,
     reply_text,
     sender_id,
@@ -89,6 +90,8 @@ async def chatwoot() -> AsyncIterator[FakeChatwoot]:
             return web.json_response(answer)
         if request.path.endswith("/messages"):
             return web.json_response({**payload("message"), "content": body["content"]})
+        if request.path.endswith("/toggle_priority"):
+            return web.Response(status=200)  # the documented answer has no body
         return web.json_response({**payload("conversation"), "status": fake.status})
 
     app = web.Application()
@@ -278,9 +281,31 @@ async def test_handing_over_posts_the_summary_and_opens_the_conversation(
     assert "Grund: Beschwerde" in text  # Berlin's agents read German
     assert "Letzte Nachricht: Frechheit!" in text
     assert "priority 269" in text  # upset (200) + round(0.7 × 99)
+    [rank] = chatwoot.posted("/toggle_priority")
+    assert rank["json"] == {"priority": "high"}  # upset
     [toggle] = chatwoot.posted("/toggle_status")
     assert toggle["json"] == {"status": "open"}
-    assert chatwoot.calls.index(note) < chatwoot.calls.index(toggle)
+    assert chatwoot.calls.index(note) < chatwoot.calls.index(rank) < chatwoot.calls.index(toggle)
+
+
+@pytest.mark.parametrize(
+    ("rank", "level"),
+    [(450, "urgent"), (400, "urgent"), (269, "high"), (130, "medium"), (5, "low")],
+)
+def test_the_queue_rank_maps_to_chatwoot_priorities(rank: int, level: str) -> None:
+    assert chatwoot_priority(rank) == level
+
+
+async def test_a_refused_priority_does_not_stop_the_handoff(
+    chatwoot: FakeChatwoot, teams: tuple[Team, ...], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def refuse(self: ChatwootApi, conversation_id: int, level: str) -> None:
+        raise ChatwootError("422 unknown priority", 422)
+
+    monkeypatch.setattr(ChatwootApi, "set_priority", refuse)
+    request = HandoffRequest(sender_id(123), "rest", "en", "request_human")
+    await desk_for(chatwoot, teams).hand_over_async(request, TUESDAY)
+    assert [c["json"] for c in chatwoot.posted("/toggle_status")] == [{"status": "open"}]
 
 
 async def test_a_conversation_from_elsewhere_cannot_be_handed_to_chatwoot(
