@@ -13,7 +13,7 @@ from rasa_sdk.types import DomainDict
 from actions.base import BorderlessAction, UsesServices, conversation_language
 from borderless.commerce.contact import find_contact
 from borderless.commerce.errors import BackendError, OrderNotFound
-from borderless.commerce.models import OrderLookup
+from borderless.commerce.models import Order, OrderLookup
 from borderless.customers.identities import ChannelIdentity
 from borderless.i18n.order_replies import order_status_replies
 
@@ -64,6 +64,14 @@ class ValidateOrderStatusForm(UsesServices, FormValidationAction):
         return {"order_contact": contact.value}
 
 
+def verified_order_facts(order: Order) -> dict[str, Any]:
+    return {
+        "total": str(order.total),
+        "currency": order.currency,
+        "previous_orders": order.previous_orders,
+    }
+
+
 class ActionCheckOrderStatus(BorderlessAction):
     def name(self) -> str:
         return "action_check_order_status"
@@ -94,6 +102,8 @@ class ActionCheckOrderStatus(BorderlessAction):
             *events,
             SlotSet("verified_order", report.order.number),
             SlotSet("verification_failures", 0),
+            # What the handoff's VIP rule needs later (demo/handoff_rules.yml); no contact data.
+            SlotSet("verified_order_facts", verified_order_facts(report.order)),
         ]
 
     @staticmethod

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from rasa_sdk import Tracker
 from rasa_sdk.events import ActionExecuted, ConversationPaused, EventType, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.base import BorderlessAction
-from borderless.handoff.tickets import ACTIVE_STATUSES, TicketNotFound
+from borderless.services import HANDOFF_DESKS
 
 
 class ActionSessionStart(BorderlessAction):
@@ -39,11 +37,6 @@ class ActionSessionStart(BorderlessAction):
         return events
 
     async def _held_by_agent(self, ticket_id: str | None) -> bool:
-        if not ticket_id or not ticket_id.isdigit():
+        if not ticket_id or self.services.settings.handoff_desk not in HANDOFF_DESKS:
             return False
-        tickets = self.services.handoff_desk().tickets
-        try:
-            ticket = await asyncio.to_thread(tickets.get, int(ticket_id))
-        except TicketNotFound:
-            return False
-        return ticket.status in ACTIVE_STATUSES
+        return await self.services.handoff_desk().is_held(ticket_id)

@@ -94,6 +94,19 @@ def parts(env: dict[str, str], log_dir: Path = LOG_DIR) -> list[Part]:
             30,
         ),
     ]  # fmt: skip
+    if env.get("HANDOFF_DESK") == "chatwoot":
+        # Chatwoot's agent-bot webhooks come in here (borderless/handoff/chatwoot.py).
+        bridge_port = env.get("CHATWOOT_BRIDGE_PORT", "5090")
+        result.append(
+            Part(
+                "chatwoot",
+                [python, "-m", "borderless.handoff.chatwoot", "--port", bridge_port],
+                f"http://127.0.0.1:{bridge_port}/health",
+                f"http://localhost:{bridge_port}/webhooks/chatwoot?token=CHATWOOT_WEBHOOK_TOKEN"
+                "  (Chatwoot agent-bot webhook)",
+                30,
+            )
+        )
     for part in result:
         part.log_dir = log_dir
     return result

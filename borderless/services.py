@@ -16,9 +16,13 @@ from borderless.commerce.reference import ReferenceShop
 from borderless.commerce.shipping import ShippingTable
 from borderless.commerce.systems import build_logistics_system, build_order_system
 from borderless.customers.identities import CustomerLinks, IdentityStore
+from borderless.handoff.chatwoot import ChatwootDesk
 from borderless.handoff.desk import HandoffDesk
 from borderless.i18n.countries import CountryNames
 from borderless.settings import Settings
+
+#: The desks that pause the bot while a person holds the conversation ("email" only informs).
+HANDOFF_DESKS = frozenset({"console", "chatwoot"})
 
 
 @dataclass
@@ -30,6 +34,7 @@ class Services:
     countries: CountryNames
     _handoff: HandoffDesk | None = None
     _customer_links: CustomerLinks | None = None
+    _chatwoot: ChatwootDesk | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Services:
@@ -56,11 +61,25 @@ class Services:
             countries=CountryNames(),
         )
 
-    def handoff_desk(self) -> HandoffDesk:
+    def handoff_desk(self) -> HandoffDesk | ChatwootDesk:
         """Built on the first handoff: it creates its tables, which is I/O."""
+        if self.settings.handoff_desk == "chatwoot":
+            if self._chatwoot is None:
+                self._chatwoot = ChatwootDesk.from_settings(
+                    self.settings.teams_file,
+                    self.settings.handoff_rules_file,
+                    self.settings.chatwoot_url,
+                    self.settings.chatwoot_account_id,
+                    self.settings.chatwoot_api_token,
+                    self.settings.locales_dir,
+                    timeout=self.settings.backend_timeout,
+                )
+            return self._chatwoot
         if self._handoff is None:
             self._handoff = HandoffDesk.from_files(
-                self.settings.teams_file, self.settings.handoff_database_url
+                self.settings.teams_file,
+                self.settings.handoff_database_url,
+                rules_file=self.settings.handoff_rules_file,
             )
         return self._handoff
 

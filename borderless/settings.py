@@ -34,6 +34,13 @@ class Settings:
     handoff_desk: str = "console"
     handoff_database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'handoff.db'}"
     teams_file: Path = PROJECT_ROOT / "demo" / "teams.yml"
+    # Sensitive topics, frustration threshold and VIP rules (borderless/handoff/triggers.py).
+    handoff_rules_file: Path = PROJECT_ROOT / "demo" / "handoff_rules.yml"
+    # HANDOFF_DESK=chatwoot: the Chatwoot account whose agents take over (borderless/handoff/
+    # chatwoot.py); the token is the agent bot's (or a user's) api_access_token.
+    chatwoot_url: str = "http://127.0.0.1:3000"
+    chatwoot_account_id: int = 1
+    chatwoot_api_token: str = ""
     # The `commerce:` section of endpoints.yml with ${VAR}s expanded (borderless/commerce/
     # systems.py): which order and logistics systems to use.
     commerce: Mapping[str, Any] = field(default_factory=dict)
@@ -54,6 +61,12 @@ class Settings:
             handoff_desk=env.get("HANDOFF_DESK", defaults.handoff_desk).strip().lower(),
             handoff_database_url=env.get("HANDOFF_DATABASE_URL", defaults.handoff_database_url),
             teams_file=_project_path(env.get("TEAMS_FILE"), defaults.teams_file),
+            handoff_rules_file=_project_path(
+                env.get("HANDOFF_RULES_FILE"), defaults.handoff_rules_file
+            ),
+            chatwoot_url=env.get("CHATWOOT_URL", defaults.chatwoot_url).rstrip("/"),
+            chatwoot_account_id=int(env.get("CHATWOOT_ACCOUNT_ID") or defaults.chatwoot_account_id),
+            chatwoot_api_token=env.get("CHATWOOT_API_TOKEN", defaults.chatwoot_api_token),
             commerce=read_commerce_section(
                 _project_path(env.get("ENDPOINTS_FILE"), PROJECT_ROOT / "endpoints.yml"), env
             ),

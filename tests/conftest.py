@@ -201,9 +201,12 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
     """Debian's Chromium driven by Playwright (``executable_path``; nothing is downloaded).
+
+    Module-scoped on purpose: while Playwright's sync API is alive its event loop counts as
+    running, and the async tests of later modules would fail to start theirs.
 
     Browser tests use it through ``browser_page``; a missing Chromium is a failure with the
     command that installs it, not a silent skip: the issues ask for these tests to run.

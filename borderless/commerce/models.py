@@ -110,6 +110,8 @@ class Order:
     customer_name: str | None = None
     delivered_at: datetime | None = None
     estimated_delivery: date | None = None
+    # Orders the same customer placed before this one, when the system knows (VIP rules).
+    previous_orders: int | None = None
 
 
 @dataclass(frozen=True)
@@ -241,6 +243,9 @@ def order_from_dict(data: dict[str, Any]) -> Order:
         customer_name=_opt_str(data.get("customer_name")),
         delivered_at=_aware(data["delivered_at"]) if data.get("delivered_at") else None,
         estimated_delivery=_date(data.get("estimated_delivery")),
+        previous_orders=(
+            int(data["previous_orders"]) if data.get("previous_orders") is not None else None
+        ),
     )
 
 

@@ -52,6 +52,7 @@ from borderless.handoff.auth import (
     load_agents,
 )
 from borderless.handoff.rasa_api import LATEST, RasaApiError, RasaHttpApi
+from borderless.handoff.summary import ConsoleCatalog, console_catalog
 from borderless.handoff.tickets import (
     ASSIGNED,
     CLOSED,
@@ -94,12 +95,16 @@ def create_console_app(
     rate_limiter: LoginRateLimiter | None = None,
     secure_cookies: bool = False,
     create_schema: bool = True,
+    summaries: ConsoleCatalog | None = None,
 ) -> Sanic:
     """A new console app; nothing touches the database or Rasa until a request needs it.
 
     ``clock`` (seconds since the epoch) drives session expiry, the rate limit and the times of
     agent messages, so tests can move time. ``secure_cookies`` should be on behind HTTPS.
+    ``summaries`` translates ticket summaries into each agent's first language
+    (``locales/<lang>/LC_MESSAGES/console.po`` by default).
     """
+    catalog = summaries or console_catalog(HERE.parents[1] / "locales")
     signer = SessionSigner(secret, SESSION_MAX_AGE, clock)
     limiter = rate_limiter or LoginRateLimiter(clock=clock)
     templates = Environment(
@@ -120,8 +125,11 @@ def create_console_app(
 
     def render(request: Request, name: str, status: int = 200, **context: Any) -> HTTPResponse:
         session: Session | None = getattr(request.ctx, "session", None)
+        agent: Agent | None = getattr(request.ctx, "agent", None)
+        language = agent.languages[0] if agent and agent.languages else "en"
         page = templates.get_template(name).render(
-            agent=getattr(request.ctx, "agent", None),
+            agent=agent,
+            summary_lines=lambda summary: catalog.lines(summary, language),
             csrf_token=signer.csrf_token(session) if session else "",
             **context,
         )

@@ -3,7 +3,8 @@
 No model, on purpose: an agent (and a shop owner) must be able to read *why* a customer was
 ranked as upset. Each signal adds a fixed amount and names itself; the score is capped at 1.
 Signals: shouting (mostly capitals), piled-up ! or ?, the same message sent again, and
-negative words in the customer's language.
+negative words in the customer's language. A complaint is upset by definition: it lifts the
+score to at least :data:`COMPLAINT_FLOOR` (the one place this floor lives).
 """
 
 from __future__ import annotations
@@ -103,6 +104,8 @@ NEGATIVE_WORDS: dict[str, tuple[str, ...]] = {
 }
 
 SHOUTING, PILED_UP, REPEATED, NEGATIVE, COMPLAINT = 0.3, 0.15, 0.3, 0.25, 0.3
+#: A complaint scores at least this: the "upset" threshold of the queue (routing.priority).
+COMPLAINT_FLOOR = 0.7
 _PILE = re.compile(r"[!?！？]{3,}")
 
 
@@ -115,7 +118,7 @@ class Frustration:
 def frustration(messages: Sequence[str], language: str, complained: bool = False) -> Frustration:
     """Score the customer's messages (oldest first); the latest counts most."""
     if not messages:
-        return Frustration(0.0, ())
+        return Frustration(COMPLAINT_FLOOR, ("complaint",)) if complained else Frustration(0.0, ())
     latest = messages[-1]
     score: float = 0.0
     reasons: list[str] = []
@@ -133,7 +136,7 @@ def frustration(messages: Sequence[str], language: str, complained: bool = False
         score += NEGATIVE * len(found)
         reasons.append("negative words: " + ", ".join(found))
     if complained:
-        score, reasons = score + COMPLAINT, [*reasons, "complaint"]
+        score, reasons = max(score + COMPLAINT, COMPLAINT_FLOOR), [*reasons, "complaint"]
     return Frustration(round(min(1.0, score), 2), tuple(reasons))
 
 

@@ -100,11 +100,13 @@ class RasaHttpApi:
         name: str,
         output_channel: str = LATEST,
         entities: Mapping[str, Any] | None = None,
-    ) -> None:
+    ) -> Any:
+        """Inject ``name`` and run the bot. Rasa answers ``{"tracker": …}``, plus the bot's
+        ``messages`` when the output channel collects (any name that is no real channel)."""
         payload: dict[str, Any] = {"name": name}
         if entities:
             payload["entities"] = dict(entities)
-        await self._request(
+        return await self._request(
             "POST",
             conversation_id,
             "trigger_intent",

@@ -116,12 +116,13 @@ _VIP = 100
 _FRUSTRATION_STEPS = 99
 
 
-def priority(reason: str, frustration: float, vip: bool) -> int:
+def priority(reason: str, frustration: float, vip: bool, sensitive: bool = False) -> int:
     """A queue rank, higher first; flags outrank each other so no mix of lower ones catches up.
 
     The scale is lexicographic, read as digits of weight:
 
-    * +400 a sensitive topic (:data:`SENSITIVE_REASONS`: chargeback, legal, safety);
+    * +400 a sensitive topic: ``sensitive`` (the topics of ``demo/handoff_rules.yml``,
+      :mod:`borderless.handoff.triggers`), or a reason in :data:`SENSITIVE_REASONS`;
     * +200 upset: a complaint, or frustration ≥ :data:`FRUSTRATION_THRESHOLD`;
     * +100 a VIP customer;
     * +0 … 99 the frustration score itself, breaking ties between equal flags.
@@ -132,7 +133,7 @@ def priority(reason: str, frustration: float, vip: bool) -> int:
     topic = reason.strip().lower()
     score = 0.0 if math.isnan(frustration) else min(max(frustration, 0.0), 1.0)
     rank = round(score * _FRUSTRATION_STEPS)
-    if topic in SENSITIVE_REASONS:
+    if sensitive or topic in SENSITIVE_REASONS:
         rank += _SENSITIVE
     if topic in COMPLAINT_REASONS or score >= FRUSTRATION_THRESHOLD:
         rank += _UPSET

@@ -132,6 +132,7 @@ class NewTicket:
     entities: Sequence[Mapping[str, Any]] = ()
     summary: Mapping[str, Any] = field(default_factory=dict)
     team: str | None = None
+    sensitive: bool = False  # a sensitive topic (handoff rules): ranks first
 
 
 @dataclass(frozen=True)
@@ -197,7 +198,7 @@ class TicketStore:
             "reason": ticket.reason,
             "frustration": float(ticket.frustration),
             "vip": ticket.vip,
-            "priority": priority(ticket.reason, ticket.frustration, ticket.vip),
+            "priority": priority(ticket.reason, ticket.frustration, ticket.vip, ticket.sensitive),
             "last_intents": list(ticket.last_intents),
             "entities": [dict(entity) for entity in ticket.entities],
             "summary": dict(ticket.summary),

@@ -82,8 +82,15 @@ class ShopRepository:
             order = _order_from_row(row)
             if not lookup.matches(order):
                 raise OrderNotFound(number)
+            previous = conn.execute(
+                select(func.count())
+                .select_from(schema.orders)
+                .where(schema.orders.c.customer_id == row["customer_id"])
+                .where(schema.orders.c.placed_at < row["placed_at"])
+            ).scalar_one()
             return dataclasses.replace(
                 order,
+                previous_orders=int(previous),
                 items=_line_items(conn, row["id"]),
                 shipments=_shipments(conn, row["id"]),
             )

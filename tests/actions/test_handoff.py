@@ -116,3 +116,74 @@ async def test_a_new_session_keeps_a_conversation_an_agent_holds_paused(
 
     free = make_tracker(domain, language="en")
     assert ConversationPaused() not in await action.run(CollectingDispatcher(), free, domain)
+
+
+async def test_a_triggered_handoff_carries_its_topic_and_a_vip_ranks_higher(
+    tmp_path: Path, domain: dict[str, Any]
+) -> None:
+    """The NLU trigger's reason and the verified order's facts reach the ticket."""
+    settings = Settings(
+        handoff_desk="console", handoff_database_url=f"sqlite:///{tmp_path / 'h.db'}"
+    )
+    services = Services.from_settings(settings)
+    tracker = make_tracker(
+        domain,
+        language="en",
+        verified_order="BL-10001",
+        verified_order_facts={"total": "420.00", "currency": "EUR", "previous_orders": 0},
+    )
+    tracker.latest_message = {
+        "intent": {"name": "request_human", "confidence": 1.0},
+        "text": "I'll file a chargeback",
+        "handoff_trigger": {
+            "kind": "sensitive",
+            "reason": "chargeback",
+            "score": 0.0,
+            "details": ["matched 'chargeback'"],
+        },
+    }
+    events = await ActionHandoff(services=services).run(CollectingDispatcher(), tracker, domain)
+    ticket_id = next(e["value"] for e in events if e.get("name") == "handoff_ticket")
+    ticket = services.handoff_desk().tickets.get(int(ticket_id))
+    assert ticket.reason == "chargeback" and ticket.vip
+    assert ticket.priority >= 500  # sensitive (400) + VIP (100)
+    assert ticket.summary["trigger"] == "matched 'chargeback'"
+    assert ticket.summary["vip"] == "order value 420.00 EUR"
+
+
+def test_the_order_facts_slot_is_set_on_verification() -> None:
+    from decimal import Decimal
+
+    from actions.orders import verified_order_facts
+    from borderless.commerce.models import Order, OrderStatus
+
+    order = Order(
+        number="BL-1",
+        email="a@example.com",
+        phone=None,
+        country="DE",
+        status=OrderStatus.SHIPPED,
+        currency="EUR",
+        total=Decimal("12.50"),
+        placed_at=datetime(2026, 11, 1, tzinfo=timezone.utc),
+        shipping_method="standard",
+        previous_orders=2,
+    )
+    facts = verified_order_facts(order)
+    assert facts == {"total": "12.50", "currency": "EUR", "previous_orders": 2}
+    assert "a@example.com" not in str(facts)  # no contact data in the slot
+
+
+async def test_a_chatwoot_desk_that_cannot_take_over_leaves_the_bot_talking(
+    domain: dict[str, Any], free_port: int
+) -> None:
+    """Chatwoot down (or a conversation that did not come through it): no silent pause."""
+    settings = Settings(handoff_desk="chatwoot", chatwoot_url=f"http://127.0.0.1:{free_port}")
+    services = Services.from_settings(settings)
+    for sender in ("chatwoot-123", "test-customer"):
+        tracker = make_tracker(domain, language="en")
+        tracker.sender_id = sender
+        dispatcher = CollectingDispatcher()
+        events = await ActionHandoff(services=services).run(dispatcher, tracker, domain)
+        assert responses(dispatcher) == ["utter_handoff"]
+        assert ConversationPaused() not in events

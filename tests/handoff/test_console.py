@@ -554,3 +554,39 @@ async def test_a_valid_cookie_of_an_agent_no_longer_in_the_file_is_no_session(
     cookie, _ = SessionSigner(SECRET, clock=console.clock).issue("ghost")
     console.http.cookie_jar.update_cookies({COOKIE_NAME: cookie})
     assert (await console.get("/"))[0] == 303
+
+
+# ------------------------------------------------------------------------------------------
+# The summary in the agent's language; the customer's words as they wrote them
+
+
+async def test_each_agent_reads_the_summary_in_their_own_language(
+    console: Console, store: TicketStore
+) -> None:
+    ticket = store.create(
+        NewTicket(
+            conversation_id="conv-it",
+            channel="rest",
+            language="it",
+            reason="chargeback",
+            sensitive=True,
+            last_intents=("payment_problem", "request_human"),
+            summary={
+                "reason": "chargeback",
+                "language": "it",
+                "last_message": "Voglio contestare l'addebito!",
+                "frustration": "piled-up punctuation, negative words: truffa",
+                "agent_language": "en",
+            },
+        )
+    )
+    await console.login("kenji")  # languages [ja, en]
+    _, page, _ = await console.get(f"/tickets/{ticket}")
+    japanese = ("理由", "チャージバック", "イタリア語 (it)", "記号の連続", "否定的な言葉: truffa")
+    for shown in japanese:
+        assert shown in page, shown
+    assert "Voglio contestare l&#39;addebito!" in page  # the customer's words, untranslated
+    await console.login("mia")  # languages [de, en, fr]
+    _, page, _ = await console.get("/")
+    for shown in ("Grund", "Rückbuchung", "Italienisch (it)", "gehäufte Satzzeichen"):
+        assert shown in page, shown

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -142,7 +143,16 @@ def test_repository_reads_back_what_the_fixture_says(tmp_path: Path) -> None:
     repository = ShopRepository(engine)
     for report in load_fixture(FIXTURE, NOW):
         lookup = OrderLookup(report.order.number, email=report.order.email.upper())
-        assert repository.find_verified(lookup) == report.order
+        found = repository.find_verified(lookup)
+        # The fixture does not state earlier orders; the repository counts them (VIP rules).
+        assert dataclasses.replace(found, previous_orders=None) == report.order
+        earlier = [
+            r
+            for r in load_fixture(FIXTURE, NOW)
+            if r.order.email.lower() == report.order.email.lower()
+            and r.order.placed_at < report.order.placed_at
+        ]
+        assert found.previous_orders == len(earlier)
         for expected in report.trackings:
             assert repository.find_tracking(expected.carrier, expected.tracking_number) == expected
     engine.dispose()
