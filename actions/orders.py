@@ -14,7 +14,7 @@ from actions.base import BorderlessAction, UsesServices, conversation_language
 from borderless.commerce.contact import find_contact
 from borderless.commerce.errors import BackendError, OrderNotFound
 from borderless.commerce.models import Order, OrderLookup
-from borderless.customers.identities import ChannelIdentity
+from borderless.customers.identities import PHONE_CHANNELS, ChannelIdentity
 from borderless.i18n.order_replies import order_status_replies
 
 # After this many lookups that matched no order, the customer is offered a person.
@@ -115,13 +115,9 @@ class ActionCheckOrderStatus(BorderlessAction):
         return [SlotSet("verification_failures", failures)]
 
 
-# Channels whose connector puts the sender's number in the metadata itself, after checking the
-# platform's signature. Anything else (REST, the widget) carries metadata the client chose.
-PHONE_CHANNELS = frozenset({"whatsapp", "twilio_whatsapp"})
-
-
 def verified_phone(tracker: Tracker) -> str | None:
-    """The sender's phone number, only where the channel proved it (WhatsApp)."""
+    """The sender's phone number, only where the channel's connector set it after checking the
+    platform's signature (WhatsApp); REST and widget clients write any metadata they like."""
     if tracker.get_latest_input_channel() not in PHONE_CHANNELS:
         return None
     phone = (tracker.latest_message.get("metadata") or {}).get("phone")

@@ -40,7 +40,10 @@ from sanic import Request, Sanic
 from sanic.exceptions import NotFound
 from sanic.response import HTTPResponse, html, redirect
 from sanic.response import json as sanic_json
+from sqlalchemy.exc import SQLAlchemyError
 
+from borderless.customers.api import linked_conversations_blueprint
+from borderless.customers.identities import IdentityStore, LinkedConversation
 from borderless.handoff.auth import (
     COOKIE_NAME,
     SESSION_MAX_AGE,
@@ -96,13 +99,15 @@ def create_console_app(
     secure_cookies: bool = False,
     create_schema: bool = True,
     summaries: ConsoleCatalog | None = None,
+    identities: IdentityStore | None = None,
 ) -> Sanic:
     """A new console app; nothing touches the database or Rasa until a request needs it.
 
     ``clock`` (seconds since the epoch) drives session expiry, the rate limit and the times of
     agent messages, so tests can move time. ``secure_cookies`` should be on behind HTTPS.
     ``summaries`` translates ticket summaries into each agent's first language
-    (``locales/<lang>/LC_MESSAGES/console.po`` by default).
+    (``locales/<lang>/LC_MESSAGES/console.po`` by default). ``identities`` (the customer links of
+    every channel) lets a ticket show the customer's conversations on other channels.
     """
     catalog = summaries or console_catalog(HERE.parents[1] / "locales")
     signer = SessionSigner(secret, SESSION_MAX_AGE, clock)
@@ -249,10 +254,26 @@ def create_console_app(
             raise NotFound(f"no ticket {ticket_id}") from None
         return ticket
 
+    if identities is not None:
+        # Behind require_login like every route of this app.
+        app.blueprint(linked_conversations_blueprint(identities))
+
+    async def linked_conversations(conversation_id: str) -> list[LinkedConversation]:
+        if identities is None:
+            return []
+        try:
+            await store(identities.create_schema)
+            found = await store(identities.linked_conversations, conversation_id)
+        except SQLAlchemyError as exc:  # the ticket matters more than the cross-channel list
+            logger.warning("linked conversations of %s unavailable: %s", conversation_id, exc)
+            return []
+        return [c for c in found if c.conversation_id != conversation_id]
+
     @app.get("/tickets/<ticket_id:int>")
     async def ticket_page(request: Request, ticket_id: int) -> HTTPResponse:
         ticket = await load_ticket(ticket_id)
         messages: list[Message] = await store(ticket_store.messages, ticket_id)
+        elsewhere = await linked_conversations(ticket.conversation_id)
         transcript_error = None
         try:
             transcript = _transcript(await rasa_api.tracker(ticket.conversation_id))
@@ -268,6 +289,7 @@ def create_console_app(
             transcript_error=transcript_error,
             messages=messages,
             agents=agents,
+            elsewhere=elsewhere,
             notice=request.args.get("notice"),
             can=_allowed_actions(ticket),
         )
@@ -474,6 +496,7 @@ def main(argv: list[str] | None = None) -> None:
         load_agents(os.environ.get("CONSOLE_AGENTS_FILE", "demo/agents.yml")),
         secret,
         secure_cookies=os.environ.get("CONSOLE_SECURE_COOKIES", "") in ("1", "true", "yes"),
+        identities=IdentityStore(database_url),
     )
     logging.basicConfig(level=logging.INFO)
     app.run(host=args.host, port=args.port, access_log=False)

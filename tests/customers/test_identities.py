@@ -16,12 +16,11 @@ from sqlalchemy.exc import OperationalError
 
 from borderless.commerce.errors import OrderNotFound
 from borderless.commerce.models import Order, OrderLookup, OrderReport, OrderStatus
-from borderless.customers.api import linked_conversations_blueprint
 from borderless.customers.identities import ChannelIdentity, CustomerLinks, IdentityStore
 from borderless.handoff.auth import load_agents
 from borderless.handoff.console import create_console_app
 from borderless.handoff.rasa_api import RasaHttpApi
-from borderless.handoff.tickets import TicketStore
+from borderless.handoff.tickets import NewTicket, TicketStore
 from borderless.launcher import free_port
 from borderless.settings import PROJECT_ROOT
 
@@ -187,14 +186,17 @@ async def test_the_endpoint_lists_the_linked_conversations_behind_the_console_lo
     the customer's conversations."""
     store.link(WIDGET, order(), "anna.schmidt@example.de")
     store.link(WHATSAPP, order(), "+4915123456789")
+    tickets = TicketStore(f"sqlite:///{tmp_path / 'tickets.db'}")
+    tickets.create_schema()
+    ticket_id = tickets.create(NewTicket(WHATSAPP.identity, "whatsapp", "de", "request_human"))
     Sanic.test_mode = True
     app = create_console_app(
-        TicketStore(f"sqlite:///{tmp_path / 'tickets.db'}"),
+        tickets,
         RasaHttpApi("http://127.0.0.1:9", "token", timeout=1),
         load_agents(PROJECT_ROOT / "demo" / "agents.yml"),
         "test-secret-that-is-long-enough",
+        identities=store,
     )
-    app.blueprint(linked_conversations_blueprint(store))
     port = free_port()
     server = await app.create_server(
         host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False
@@ -223,6 +225,10 @@ async def test_the_endpoint_lists_the_linked_conversations_behind_the_console_lo
                 assert (await response.json())["conversations"] == []
             async with session.get(linked + "x" * 300) as response:
                 assert response.status == 400
+            # The ticket of the WhatsApp conversation shows the widget conversation.
+            async with session.get(f"{base}/tickets/{ticket_id}") as response:
+                page = await response.text()
+            assert 'id="elsewhere"' in page and WIDGET.identity in page and "BL-10001" in page
         await asyncio.sleep(0.1)  # let the server finish its side of the closed connections
     finally:
         await server.before_stop()
