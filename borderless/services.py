@@ -10,9 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
+from borderless.commerce.aftersales import AfterSales
 from borderless.commerce.desk import OrderDesk
 from borderless.commerce.numbers import OrderNumberFormat
 from borderless.commerce.reference import ReferenceShop
+from borderless.commerce.returns import ReturnPolicy
 from borderless.commerce.shipping import ShippingTable
 from borderless.commerce.systems import build_logistics_system, build_order_system
 from borderless.handoff.desk import HandoffDesk
@@ -27,6 +29,7 @@ class Services:
     order_numbers: OrderNumberFormat
     shipping: ShippingTable
     countries: CountryNames
+    aftersales: AfterSales
     _handoff: HandoffDesk | None = None
 
     @classmethod
@@ -52,6 +55,12 @@ class Services:
             order_numbers=order_numbers,
             shipping=ShippingTable.load(settings.shipping_file),
             countries=CountryNames(),
+            # Two calls per change (verify, then change): twice the budget of one lookup.
+            aftersales=AfterSales(
+                orders,
+                ReturnPolicy.load(settings.returns_file, settings.catalog_file),
+                deadline=2 * settings.backend_timeout + 0.4,
+            ),
         )
 
     def handoff_desk(self) -> HandoffDesk:

@@ -34,6 +34,9 @@ class Settings:
     handoff_desk: str = "console"
     handoff_database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'handoff.db'}"
     teams_file: Path = PROJECT_ROOT / "demo" / "teams.yml"
+    # The return policy per market, and the catalog that says which products are final sale.
+    returns_file: Path = PROJECT_ROOT / "demo" / "returns.yml"
+    catalog_file: Path = PROJECT_ROOT / "demo" / "catalog.yml"
     # The `commerce:` section of endpoints.yml with ${VAR}s expanded (borderless/commerce/
     # systems.py): which order and logistics systems to use.
     commerce: Mapping[str, Any] = field(default_factory=dict)
@@ -54,6 +57,8 @@ class Settings:
             handoff_desk=env.get("HANDOFF_DESK", defaults.handoff_desk).strip().lower(),
             handoff_database_url=env.get("HANDOFF_DATABASE_URL", defaults.handoff_database_url),
             teams_file=_project_path(env.get("TEAMS_FILE"), defaults.teams_file),
+            returns_file=_project_path(env.get("RETURN_POLICY_FILE"), defaults.returns_file),
+            catalog_file=_project_path(env.get("CATALOG_FILE"), defaults.catalog_file),
             commerce=read_commerce_section(
                 _project_path(env.get("ENDPOINTS_FILE"), PROJECT_ROOT / "endpoints.yml"), env
             ),

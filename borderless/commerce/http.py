@@ -115,14 +115,18 @@ class JsonHttpClient:
         path: str,
         payload: Any = None,
         params: dict[str, str] | None = None,
+        *,
+        attempts: int | None = None,
     ) -> Answer:
+        """``attempts=1`` for a request that must not be repeated (it changes something)."""
         loop = asyncio.get_running_loop()
+        attempts = self.attempts if attempts is None else max(1, attempts)
         deadline = loop.time() + self.timeout
         url = URL(self.base_url + path, encoded=True)
         if params:
             url = url.update_query(params)
         error: BackendError = BackendUnavailable("no attempt made", system=self.system)
-        for attempt in range(1, self.attempts + 1):
+        for attempt in range(1, attempts + 1):
             delay = self.backoff * attempt
             try:
                 if self.rate_limit is not None:
@@ -153,7 +157,7 @@ class JsonHttpClient:
                     )
                 else:
                     return answer
-            if attempt == self.attempts or loop.time() + delay >= deadline:
+            if attempt == attempts or loop.time() + delay >= deadline:
                 raise error
             await asyncio.sleep(delay)
         raise error  # unreachable: the loop always returns or raises
