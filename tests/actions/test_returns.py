@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 from rasa_sdk import Tracker
-from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.changes import (
@@ -143,8 +142,8 @@ async def test_two_lines_are_offered_as_buttons_and_chosen_by_name(services, dom
     )
     (message,) = ask.messages
     assert message["response"] == "utter_ask_return_items"
-    assert "Mechanical keyboard 75%, brown switches und PBT keycap set, sakura" == message["items"]
-    assert [b["payload"] for b in message["buttons"]][0] == (
+    assert message["items"] == "Mechanical keyboard 75%, brown switches und PBT keycap set, sakura"
+    assert message["buttons"][0]["payload"] == (
         '/inform{"product": "Mechanical keyboard 75%, brown switches"}'
     )
     chosen_turn = tracker(
