@@ -108,7 +108,10 @@ JAVIER = {"number": "BL-10020", "email": "javier.lopez@example.org"}
         {**JAVIER, "items": [{"sku": "A"}], "note": "n" * 2000},
         {"number": "BL-10020", "items": [{"sku": "A"}]},
     ],
-    ids=["not json", "not an object", "no items", "zero", "bool", "sku not text", "reason", "note", "no contact"],
+    ids=[
+        "not json", "not an object", "no items", "zero", "bool", "sku not text", "reason", "note",
+        "no contact",
+    ],
 )  # fmt: skip
 def test_malformed_return_requests_are_400(shop: ShopService, body: Any) -> None:
     answer = post(shop, "/api/returns", body)
