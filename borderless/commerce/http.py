@@ -76,6 +76,10 @@ class TtlCache:
         while len(self._items) > self.size:
             self._items.popitem(last=False)
 
+    def clear(self) -> None:
+        """Forget everything, e.g. after a change made the cached answers stale."""
+        self._items.clear()
+
 
 class JsonHttpClient:
     """JSON over HTTP for one vendor: ``call()`` returns the first usable ``Answer``.
