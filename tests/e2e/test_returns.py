@@ -203,3 +203,20 @@ def test_no_keeps_the_order(bot: Bot) -> None:
     me = new_sender()
     bot.say(me, "cancel order BL-10041 please, noah.fischer@example.ch")
     assert "left order BL-10041 as it is" in bot.text(me, "no")
+
+
+def test_an_order_not_shipped_yet_is_offered_a_cancellation_instead(bot: Bot) -> None:
+    me = new_sender()
+    answer = bot.say(me, "I want to return order BL-10008, my email is marco.rossi@example.net")
+    assert "hasn't shipped yet" in texts(answer) and "/cancel_order" in payloads(answer)
+    # The button starts the cancellation of the same order without asking for it again.
+    question = bot.say(me, "/cancel_order")
+    assert "BL-10008" in texts(question) and "/affirm" in payloads(question), question
+    assert "left order BL-10008 as it is" in bot.text(me, "no, keep it")
+
+
+def test_are_you_a_bot_in_the_middle_of_a_return(bot: Bot) -> None:
+    me = new_sender()
+    bot.say(me, "I want to return my order BL-10020")
+    assert "virtual assistant" in bot.text(me, "are you a bot?")
+    assert "doesn't look like" not in bot.text(me, "javier.lopez@example.org")
