@@ -129,7 +129,9 @@ CHANGE_QUERY = ORDER_QUERY.replace(
     "          quantity ... on ReturnLineItem { fulfillmentLineItem { lineItem { sku title } } }\n"
     "        } } }\n"
     "      }\n"
-    "      refunds(first: 10) { id createdAt totalRefundedSet { shopMoney { amount currencyCode } } }\n"
+    "      refunds(first: 10) {\n"
+    "        id createdAt totalRefundedSet { shopMoney { amount currencyCode } }\n"
+    "      }\n"
     "      fulfillments(first: 10) {",
 )
 

@@ -317,7 +317,12 @@ class WooCommerceOrders:
         number = canonical_number(lookup.number)
         if number is None:
             raise OrderNotFound(lookup.number)
-        found = await asyncio.wait_for(self._find_raw(number, lookup), self.timeout)
+        try:
+            found = await asyncio.wait_for(self._find_raw(number, lookup), self.timeout)
+        except asyncio.TimeoutError:
+            raise BackendUnavailable(
+                f"{SYSTEM} did not answer within {self.timeout:g}s", system=SYSTEM
+            ) from None
         if found is None:
             raise OrderNotFound(lookup.number)
         return found
