@@ -165,7 +165,9 @@ class VerifiedOrderForm(UsesServices, FormValidationAction, ABC):
 
 
 # What every flow clears when it is over, so the next question starts afresh. The proven order
-# (verified_order, verified_contact) stays for the rest of the conversation.
+# (verified_order, verified_contact) stays for the rest of the conversation. A change waiting
+# for its "yes" is dropped too: a yes meant for another question must never execute it (the
+# review actions set it again after this).
 FLOW_SLOTS = [
     "order_number",
     "order_contact",
@@ -173,6 +175,7 @@ FLOW_SLOTS = [
     "return_items",
     "return_reason",
     "return_options",
+    "pending_change",
 ]
 
 
