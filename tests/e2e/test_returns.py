@@ -68,6 +68,8 @@ def test_a_return_step_by_step(bot: Bot, language: str) -> None:
     asked = bot.say(me, first)
     assert "BL-" in texts(asked) or "@" in texts(asked) or asked, asked
     after_contact = bot.say(me, contact)
+    number = re.search(r"BL-\d{5}", first).group(0)  # type: ignore[union-attr]
+    assert number in texts(after_contact), after_contact  # the question names the order
     if items is not None:
         assert len(payloads(after_contact)) >= 3, after_contact  # every line, and "all"
         after_items = bot.say(me, items)
