@@ -101,6 +101,9 @@ class ActionCheckOrderStatus(BorderlessAction):
         return [
             *events,
             SlotSet("verified_order", report.order.number),
+            # So a return, cancellation or address change of this order is not asked again
+            # (actions/verified_forms.py); the order system re-verifies every change with it.
+            SlotSet("verified_contact", contact.value),
             SlotSet("verification_failures", 0),
             # What the handoff's VIP rule needs later (demo/handoff_rules.yml); no contact data.
             SlotSet("verified_order_facts", verified_order_facts(report.order)),

@@ -10,9 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
+from borderless.commerce.aftersales import AfterSales
 from borderless.commerce.desk import OrderDesk
 from borderless.commerce.numbers import OrderNumberFormat
 from borderless.commerce.reference import ReferenceShop
+from borderless.commerce.returns import ReturnPolicy
 from borderless.commerce.shipping import ShippingTable
 from borderless.commerce.systems import build_logistics_system, build_order_system
 from borderless.customers.identities import CustomerLinks, IdentityStore
@@ -32,6 +34,7 @@ class Services:
     order_numbers: OrderNumberFormat
     shipping: ShippingTable
     countries: CountryNames
+    aftersales: AfterSales
     _handoff: HandoffDesk | None = None
     _customer_links: CustomerLinks | None = None
     _chatwoot: ChatwootDesk | None = None
@@ -59,6 +62,12 @@ class Services:
             order_numbers=order_numbers,
             shipping=ShippingTable.load(settings.shipping_file),
             countries=CountryNames(),
+            # Two calls per change (verify, then change): twice the budget of one lookup.
+            aftersales=AfterSales(
+                orders,
+                ReturnPolicy.load(settings.returns_file, settings.catalog_file),
+                deadline=2 * settings.backend_timeout + 0.4,
+            ),
         )
 
     def handoff_desk(self) -> HandoffDesk | ChatwootDesk:

@@ -41,6 +41,9 @@ class Settings:
     chatwoot_url: str = "http://127.0.0.1:3000"
     chatwoot_account_id: int = 1
     chatwoot_api_token: str = ""
+    # The return policy per market, and the catalog that says which products are final sale.
+    returns_file: Path = PROJECT_ROOT / "demo" / "returns.yml"
+    catalog_file: Path = PROJECT_ROOT / "demo" / "catalog.yml"
     # The `commerce:` section of endpoints.yml with ${VAR}s expanded (borderless/commerce/
     # systems.py): which order and logistics systems to use.
     commerce: Mapping[str, Any] = field(default_factory=dict)
@@ -67,6 +70,8 @@ class Settings:
             chatwoot_url=env.get("CHATWOOT_URL", defaults.chatwoot_url).rstrip("/"),
             chatwoot_account_id=int(env.get("CHATWOOT_ACCOUNT_ID") or defaults.chatwoot_account_id),
             chatwoot_api_token=env.get("CHATWOOT_API_TOKEN", defaults.chatwoot_api_token),
+            returns_file=_project_path(env.get("RETURN_POLICY_FILE"), defaults.returns_file),
+            catalog_file=_project_path(env.get("CATALOG_FILE"), defaults.catalog_file),
             commerce=read_commerce_section(
                 _project_path(env.get("ENDPOINTS_FILE"), PROJECT_ROOT / "endpoints.yml"), env
             ),

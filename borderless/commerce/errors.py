@@ -3,6 +3,8 @@
     CommerceError
     ├── OrderNotFound        no order matches the number *and* the contact (also: wrong email)
     ├── TrackingNotFound     the carrier or aggregator does not know this tracking number
+    ├── ChangeRefused        the order exists but cannot take this change (already shipped,
+    │                        already cancelled, nothing left to return); ``code`` says why
     └── BackendError         the system could not answer; the customer is offered a human
         ├── BackendUnavailable   timeout, connection refused, 5xx after retries
         ├── RateLimited          429 after retries
@@ -24,6 +26,18 @@ class OrderNotFound(CommerceError):
 
 class TrackingNotFound(CommerceError):
     """The logistics system has no record of this tracking number (yet)."""
+
+
+class ChangeRefused(CommerceError):
+    """The order system refused a change for a reason the customer can be told.
+
+    ``code`` is one of ``already_fulfilled``, ``already_cancelled``, ``not_delivered``,
+    ``nothing_to_return`` or ``unsupported`` (the system has no such operation).
+    """
+
+    def __init__(self, code: str, message: str = "") -> None:
+        super().__init__(message or code)
+        self.code = code
 
 
 class BackendError(CommerceError):

@@ -76,6 +76,10 @@ class TtlCache:
         while len(self._items) > self.size:
             self._items.popitem(last=False)
 
+    def clear(self) -> None:
+        """Forget everything, e.g. after a change made the cached answers stale."""
+        self._items.clear()
+
 
 class JsonHttpClient:
     """JSON over HTTP for one vendor: ``call()`` returns the first usable ``Answer``.
@@ -115,14 +119,18 @@ class JsonHttpClient:
         path: str,
         payload: Any = None,
         params: dict[str, str] | None = None,
+        *,
+        attempts: int | None = None,
     ) -> Answer:
+        """``attempts=1`` for a request that must not be repeated (it changes something)."""
         loop = asyncio.get_running_loop()
+        attempts = self.attempts if attempts is None else max(1, attempts)
         deadline = loop.time() + self.timeout
         url = URL(self.base_url + path, encoded=True)
         if params:
             url = url.update_query(params)
         error: BackendError = BackendUnavailable("no attempt made", system=self.system)
-        for attempt in range(1, self.attempts + 1):
+        for attempt in range(1, attempts + 1):
             delay = self.backoff * attempt
             try:
                 if self.rate_limit is not None:
@@ -153,7 +161,7 @@ class JsonHttpClient:
                     )
                 else:
                     return answer
-            if attempt == self.attempts or loop.time() + delay >= deadline:
+            if attempt == attempts or loop.time() + delay >= deadline:
                 raise error
             await asyncio.sleep(delay)
         raise error  # unreachable: the loop always returns or raises

@@ -112,6 +112,48 @@ class Order:
     estimated_delivery: date | None = None
     # Orders the same customer placed before this one, when the system knows (VIP rules).
     previous_orders: int | None = None
+    # The delivery address as the shop holds it, one free-text block (changes are stored as
+    # the customer typed them); None when the system does not tell us.
+    shipping_address: str | None = None
+
+    @property
+    def can_be_changed(self) -> bool:
+        """Cancellation and address changes are only possible before anything has shipped."""
+        return self.status in (OrderStatus.UNPAID, OrderStatus.PROCESSING)
+
+
+class ReturnStatus(str, enum.Enum):
+    """Where a return (or a refund without a return) stands, in every order system's terms."""
+
+    REQUESTED = "requested"  # asked for; the shop has not acted yet
+    APPROVED = "approved"  # accepted; the label or the address has been sent
+    RECEIVED = "received"  # the parcel is back in the warehouse, being checked
+    REFUNDED = "refunded"  # the money is on its way back
+    DECLINED = "declined"  # refused by the shop (e.g. used, outside the policy)
+    CLOSED = "closed"  # withdrawn by the customer or closed without a refund
+
+
+@dataclass(frozen=True)
+class ReturnLine:
+    sku: str
+    title: str
+    quantity: int
+
+
+@dataclass(frozen=True)
+class ReturnRequest:
+    """A return (or, for systems without returns, a refund) of some lines of one order."""
+
+    reference: str
+    order_number: str
+    status: ReturnStatus
+    created_at: datetime
+    items: tuple[ReturnLine, ...] = ()
+    reason: str = "other"
+    note: str | None = None
+    currency: str | None = None
+    refund_amount: Decimal | None = None
+    refunded_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -246,6 +288,7 @@ def order_from_dict(data: dict[str, Any]) -> Order:
         previous_orders=(
             int(data["previous_orders"]) if data.get("previous_orders") is not None else None
         ),
+        shipping_address=_opt_str(data.get("shipping_address")),
     )
 
 
@@ -266,6 +309,28 @@ def tracking_from_dict(data: dict[str, Any]) -> Tracking:
         ),
         estimated_delivery=_date(data.get("estimated_delivery")),
         tracking_url=_opt_str(data.get("tracking_url")),
+    )
+
+
+def return_from_dict(data: dict[str, Any]) -> ReturnRequest:
+    """Inverse of ``as_dict`` for ``ReturnRequest``; raises like ``order_from_dict``."""
+    amount = data.get("refund_amount")
+    return ReturnRequest(
+        reference=str(data["reference"]),
+        order_number=str(data["order_number"]),
+        status=ReturnStatus(data["status"]),
+        created_at=_aware(data["created_at"]),
+        items=tuple(
+            ReturnLine(
+                sku=str(item["sku"]), title=str(item["title"]), quantity=int(item["quantity"])
+            )
+            for item in data.get("items") or ()
+        ),
+        reason=str(data.get("reason") or "other"),
+        note=_opt_str(data.get("note")),
+        currency=_opt_str(data.get("currency")),
+        refund_amount=None if amount is None else _decimal(amount),
+        refunded_at=_aware(data["refunded_at"]) if data.get("refunded_at") else None,
     )
 
 

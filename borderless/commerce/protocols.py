@@ -6,9 +6,16 @@ Actions depend on these protocols only; the reference shop, Shopify and WooComme
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
-from borderless.commerce.models import Order, OrderLookup, Tracking
+from borderless.commerce.models import (
+    Order,
+    OrderLookup,
+    ReturnLine,
+    ReturnRequest,
+    Tracking,
+)
 
 
 @runtime_checkable
@@ -19,6 +26,26 @@ class OrderSystem(Protocol):
         Raises ``OrderNotFound`` for an unknown number and for a wrong contact alike, and
         ``BackendError`` when the system cannot answer.
         """
+        ...
+
+    # Changes a customer asks for. Each re-verifies ``lookup`` like ``find_verified`` (same
+    # ``OrderNotFound``) and raises ``ChangeRefused`` with a code when the system refuses.
+    async def list_returns(self, lookup: OrderLookup) -> tuple[ReturnRequest, ...]:
+        """Returns and refunds of the order, oldest first."""
+        ...
+
+    async def create_return(
+        self, lookup: OrderLookup, lines: Sequence[ReturnLine], reason: str, note: str | None
+    ) -> ReturnRequest:
+        """Record a return request for ``lines``; the return policy was applied before."""
+        ...
+
+    async def cancel_order(self, lookup: OrderLookup) -> Order:
+        """Cancel an order that has not shipped (``ChangeRefused('already_fulfilled')``)."""
+        ...
+
+    async def change_shipping_address(self, lookup: OrderLookup, address: str) -> Order:
+        """Replace the delivery address of an order that has not shipped, stored as given."""
         ...
 
     async def close(self) -> None: ...

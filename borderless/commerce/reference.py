@@ -8,6 +8,7 @@ call so a hung shop can never hold a conversation turn hostage, and only excepti
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -16,6 +17,7 @@ import aiohttp
 from borderless.commerce.errors import (
     BackendRejected,
     BackendUnavailable,
+    ChangeRefused,
     OrderNotFound,
     TrackingNotFound,
 )
@@ -23,8 +25,11 @@ from borderless.commerce.http import JsonHttpClient
 from borderless.commerce.models import (
     Order,
     OrderLookup,
+    ReturnLine,
+    ReturnRequest,
     Tracking,
     order_from_dict,
+    return_from_dict,
     tracking_from_dict,
 )
 
@@ -70,6 +75,59 @@ class ReferenceShop:
         _raise_for_status(answer.status, answer.body)
         try:
             return order_from_dict(answer.body["order"])
+        except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
+            raise BackendUnavailable(
+                f"malformed order from the shop: {exc!r}", system=SYSTEM
+            ) from exc
+
+    async def list_returns(self, lookup: OrderLookup) -> tuple[ReturnRequest, ...]:
+        body = await self._change("/api/returns/lookup", lookup, {})
+        try:
+            return tuple(return_from_dict(r) for r in body["returns"])
+        except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
+            raise BackendUnavailable(
+                f"malformed returns from the shop: {exc!r}", system=SYSTEM
+            ) from exc
+
+    async def create_return(
+        self, lookup: OrderLookup, lines: Sequence[ReturnLine], reason: str, note: str | None
+    ) -> ReturnRequest:
+        extra = {
+            "items": [{"sku": line.sku, "quantity": line.quantity} for line in lines],
+            "reason": reason,
+            "note": note,
+        }
+        body = await self._change("/api/returns", lookup, extra)
+        try:
+            return return_from_dict(body["return"])
+        except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
+            raise BackendUnavailable(
+                f"malformed return from the shop: {exc!r}", system=SYSTEM
+            ) from exc
+
+    async def cancel_order(self, lookup: OrderLookup) -> Order:
+        return self._order(await self._change("/api/orders/cancel", lookup, {}))
+
+    async def change_shipping_address(self, lookup: OrderLookup, address: str) -> Order:
+        body = await self._change("/api/orders/shipping-address", lookup, {"address": address})
+        return self._order(body)
+
+    async def _change(self, path: str, lookup: OrderLookup, extra: dict[str, Any]) -> Any:
+        """One verified change. Sent once: a retried POST could record a return twice."""
+        payload = {"number": lookup.number, "email": lookup.email, "phone": lookup.phone}
+        payload = {k: v for k, v in payload.items() if v}
+        answer = await self.http.call("POST", path, {**payload, **extra}, attempts=1)
+        if answer.status == 404 and _error_code(answer.body) == "order_not_found":
+            raise OrderNotFound(lookup.number)
+        if answer.status == 409:
+            raise ChangeRefused(_error_code(answer.body) or "refused")
+        _raise_for_status(answer.status, answer.body)
+        return answer.body
+
+    @staticmethod
+    def _order(body: Any) -> Order:
+        try:
+            return order_from_dict(body["order"])
         except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
             raise BackendUnavailable(
                 f"malformed order from the shop: {exc!r}", system=SYSTEM

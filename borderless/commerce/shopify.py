@@ -25,7 +25,9 @@ are not verified there (see ``/work/shared/reference/external-apis.md``, section
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -35,6 +37,7 @@ import aiohttp
 from borderless.commerce.errors import (
     BackendRejected,
     BackendUnavailable,
+    ChangeRefused,
     OrderNotFound,
     RateLimited,
 )
@@ -44,6 +47,9 @@ from borderless.commerce.models import (
     Order,
     OrderLookup,
     OrderStatus,
+    ReturnLine,
+    ReturnRequest,
+    ReturnStatus,
     Shipment,
     normalize_email,
     normalize_phone,
@@ -107,6 +113,75 @@ query BorderlessOrderByName($query: String!) {
   }
 }
 """.strip()
+
+# The same order, plus what a change needs: the fulfilment line item ids a return refers to,
+# the order's returns and refunds. Field names as documented for 2024-07 (returnRequest,
+# Return{name status}, Order{returns refunds}, Fulfillment.fulfillmentLineItems) [V: shopify.dev
+# admin-graphql 2024-04..2024-10 pages]; Refund.totalRefundedSet [M].
+CHANGE_QUERY = ORDER_QUERY.replace(
+    "trackingInfo(first: 5) { number url company }",
+    "trackingInfo(first: 5) { number url company }\n"
+    "        fulfillmentLineItems(first: 50) { nodes { id quantity lineItem { sku title } } }",
+).replace(
+    "      fulfillments(first: 10) {",
+    "      returns(first: 10) {\n"
+    "        nodes { id name status returnLineItems(first: 50) { nodes {\n"
+    "          quantity ... on ReturnLineItem { fulfillmentLineItem { lineItem { sku title } } }\n"
+    "        } } }\n"
+    "      }\n"
+    "      refunds(first: 10) {\n"
+    "        id createdAt totalRefundedSet { shopMoney { amount currencyCode } }\n"
+    "      }\n"
+    "      fulfillments(first: 10) {",
+)
+
+RETURN_REQUEST = """
+mutation BorderlessReturnRequest($input: ReturnRequestInput!) {
+  returnRequest(input: $input) {
+    return { id name status }
+    userErrors { field message code }
+  }
+}
+""".strip()
+
+ORDER_CANCEL = """
+mutation BorderlessOrderCancel($orderId: ID!, $staffNote: String) {
+  orderCancel(orderId: $orderId, reason: CUSTOMER, refund: true, restock: true,
+              notifyCustomer: true, staffNote: $staffNote) {
+    job { id done }
+    orderCancelUserErrors { field message code }
+  }
+}
+""".strip()
+
+ORDER_UPDATE_ADDRESS = """
+mutation BorderlessOrderAddress($input: OrderInput!) {
+  orderUpdate(input: $input) {
+    order { id }
+    userErrors { field message }
+  }
+}
+""".strip()
+
+# Our reason codes in Shopify's ReturnReason enum; a size problem is told in the note, since
+# we do not ask whether it was too small or too large.
+RETURN_REASONS = {
+    "wrong_size": "OTHER",
+    "damaged": "DEFECTIVE",
+    "not_as_described": "NOT_AS_DESCRIBED",
+    "changed_mind": "UNWANTED",
+    "wrong_item": "WRONG_ITEM",
+    "other": "OTHER",
+}
+_RETURN_STATUS = {
+    "REQUESTED": ReturnStatus.REQUESTED,
+    "OPEN": ReturnStatus.APPROVED,
+    "CLOSED": ReturnStatus.RECEIVED,  # refunded ones are matched with a refund below
+    "DECLINED": ReturnStatus.DECLINED,
+    "CANCELED": ReturnStatus.CLOSED,
+}
+MAX_CUSTOMER_NOTE = 300  # ReturnRequestLineItemInput.customerNote [V]
+MAX_ADDRESS_LINE = 255
 
 # What a customer may type as the part after the shop's prefix: letters, digits, - and _.
 # Anything else could smuggle search syntax ("1001 OR email:*") into the query.
@@ -217,8 +292,215 @@ class ShopifyOrders:
                 return order
         raise OrderNotFound(lookup.number)
 
+    async def list_returns(self, lookup: OrderLookup) -> tuple[ReturnRequest, ...]:
+        node, order = await self._verified_node(lookup)
+        return _returns(node, order)
+
+    async def create_return(
+        self, lookup: OrderLookup, lines: Sequence[ReturnLine], reason: str, note: str | None
+    ) -> ReturnRequest:
+        """``returnRequest``: a return in REQUESTED state that the merchant approves."""
+        node, order = await self._verified_node(lookup)
+        available = _fulfillment_lines(node)
+        items = []
+        for line in lines:
+            ids = available.get(line.sku) or []
+            if not ids:
+                raise ChangeRefused("nothing_to_return", f"{line.sku} was not fulfilled")
+            customer_note = note or ("size" if reason == "wrong_size" else None)
+            items.append(
+                {
+                    "fulfillmentLineItemId": ids[0],
+                    "quantity": line.quantity,
+                    "returnReason": RETURN_REASONS.get(reason, "OTHER"),
+                    **(
+                        {"customerNote": customer_note[:MAX_CUSTOMER_NOTE]} if customer_note else {}
+                    ),
+                }
+            )
+        variables = {"input": {"orderId": node["id"], "returnLineItems": items}}
+        data = await self._mutate(RETURN_REQUEST, variables, "returnRequest")
+        if data.get("userErrors"):
+            raise ChangeRefused("nothing_to_return", _user_errors(data["userErrors"]))
+        created = data.get("return") or {}
+        return ReturnRequest(
+            reference=str(created.get("name") or created.get("id") or ""),
+            order_number=order.number,
+            status=_RETURN_STATUS.get(str(created.get("status")), ReturnStatus.REQUESTED),
+            created_at=datetime.now(timezone.utc),
+            items=tuple(lines),
+            reason=reason,
+            note=note,
+            currency=order.currency,
+        )
+
+    async def cancel_order(self, lookup: OrderLookup) -> Order:
+        """``orderCancel`` with refund and restock. Shopify cancels in a background job; the
+        order is reported cancelled once the job is accepted."""
+        node, order = await self._verified_node(lookup)
+        data = await self._mutate(
+            ORDER_CANCEL,
+            {"orderId": node["id"], "staffNote": "Cancelled by the customer via Borderless"},
+            "orderCancel",
+        )
+        errors = data.get("orderCancelUserErrors") or []
+        if errors:
+            text = _user_errors(errors).lower()
+            code = (
+                "already_cancelled"
+                if "cancel" in text and "already" in text
+                else "already_fulfilled"
+            )
+            raise ChangeRefused(code, text)
+        self.cache.clear()
+        return dataclasses.replace(order, status=OrderStatus.CANCELLED)
+
+    async def change_shipping_address(self, lookup: OrderLookup, address: str) -> Order:
+        """``orderUpdate`` with a new ``shippingAddress``. Shopify's address is structured; the
+        customer's free text goes into ``address1``/``address2`` as given, the country is
+        kept, and the team tidies the fields (the staff note says so)."""
+        node, order = await self._verified_node(lookup)
+        text = " ".join(address.split())
+        shipping = {
+            "address1": text[:MAX_ADDRESS_LINE],
+            "address2": text[MAX_ADDRESS_LINE : 2 * MAX_ADDRESS_LINE],
+            **({"countryCode": order.country} if order.country else {}),
+        }
+        variables = {
+            "input": {
+                "id": node["id"],
+                "shippingAddress": shipping,
+                "note": f"Delivery address changed by the customer via Borderless: {address}",
+            }
+        }
+        data = await self._mutate(ORDER_UPDATE_ADDRESS, variables, "orderUpdate")
+        if data.get("userErrors"):
+            raise ChangeRefused("already_fulfilled", _user_errors(data["userErrors"]))
+        self.cache.clear()
+        return dataclasses.replace(order, shipping_address=address)
+
+    async def _verified_node(self, lookup: OrderLookup) -> tuple[dict[str, Any], Order]:
+        """The order node with ids, verified like ``find_verified``, never from the cache."""
+        name = self.order_name(lookup.number)
+        if name is None:
+            raise OrderNotFound(lookup.number)
+        answer = await self.http.call(
+            "POST", "/graphql.json", {"query": CHANGE_QUERY, "variables": {"query": f"name:{name}"}}
+        )
+        for node in _order_nodes(answer):
+            if str(node.get("name") or "").upper() != name.upper():
+                continue
+            order = _order(node, lookup)
+            if lookup.matches(order) and node.get("id"):
+                return node, order
+        raise OrderNotFound(lookup.number)
+
+    async def _mutate(self, query: str, variables: dict[str, Any], field: str) -> dict[str, Any]:
+        """One mutation, sent once (a retry could cancel or return twice)."""
+        answer = await self.http.call(
+            "POST", "/graphql.json", {"query": query, "variables": variables}, attempts=1
+        )
+        body = _graphql_data(answer)
+        data = body.get(field)
+        if not isinstance(data, dict):
+            raise BackendUnavailable(f"malformed answer from Shopify: no {field}", system=SYSTEM)
+        return data
+
     async def close(self) -> None:
         await self.http.close()
+
+
+def _graphql_data(answer: Answer) -> dict[str, Any]:
+    """``data`` of a GraphQL answer; errors raised like the order query's."""
+    body = answer.body
+    if answer.status in (401, 403):
+        raise BackendRejected(
+            f"Shopify rejected the access token: {_error_text(body)}",
+            system=SYSTEM,
+            status=answer.status,
+        )
+    if answer.status != 200 or not isinstance(body, dict):
+        raise BackendRejected(
+            f"Shopify refused the request (HTTP {answer.status}): {_error_text(body)}",
+            system=SYSTEM,
+            status=answer.status,
+        )
+    if body.get("errors"):
+        codes = _error_codes(body["errors"])
+        text = _error_text(body)
+        if "THROTTLED" in codes:
+            raise RateLimited(f"Shopify throttled the mutation: {text}", system=SYSTEM)
+        if "INTERNAL_SERVER_ERROR" in codes:
+            raise BackendUnavailable(f"Shopify failed: {text}", system=SYSTEM)
+        raise BackendRejected(f"Shopify refused the mutation: {text}", system=SYSTEM)
+    data = body.get("data")
+    if not isinstance(data, dict):
+        raise BackendUnavailable("malformed answer from Shopify: no data", system=SYSTEM)
+    return data
+
+
+def _fulfillment_lines(node: dict[str, Any]) -> dict[str, list[str]]:
+    """SKU -> ids of the fulfilment line items that carried it (live parcels only)."""
+    found: dict[str, list[str]] = {}
+    for fulfillment in _live_fulfillments(node):
+        for item in (fulfillment.get("fulfillmentLineItems") or {}).get("nodes") or ():
+            sku = str(((item or {}).get("lineItem") or {}).get("sku") or "")
+            if sku and item.get("id"):
+                found.setdefault(sku, []).append(str(item["id"]))
+    return found
+
+
+def _returns(node: dict[str, Any], order: Order) -> tuple[ReturnRequest, ...]:
+    """Shopify returns, then refunds: a closed return with a refund reads as refunded; a refund
+    without a return (e.g. a cancellation) is listed on its own."""
+    refunds = [r for r in node.get("refunds") or () if isinstance(r, dict)]
+    result: list[ReturnRequest] = []
+    try:
+        for item in (node.get("returns") or {}).get("nodes") or ():
+            status = _RETURN_STATUS.get(str(item.get("status")), ReturnStatus.REQUESTED)
+            lines = tuple(
+                ReturnLine(
+                    sku=str(li["fulfillmentLineItem"]["lineItem"].get("sku") or ""),
+                    title=str(li["fulfillmentLineItem"]["lineItem"].get("title") or ""),
+                    quantity=int(li.get("quantity") or 1),
+                )
+                for li in (item.get("returnLineItems") or {}).get("nodes") or ()
+                if isinstance(li, dict) and li.get("fulfillmentLineItem")
+            )
+            refund = refunds.pop(0) if status is ReturnStatus.RECEIVED and refunds else None
+            result.append(_with_refund(
+                ReturnRequest(str(item.get("name") or item.get("id")), order.number, status,
+                              order.placed_at, lines, currency=order.currency),
+                refund,
+            ))  # fmt: skip
+        for refund in refunds:
+            base = ReturnRequest(
+                f"refund {str(refund.get('id') or '').rsplit('/', 1)[-1]}",
+                order.number, ReturnStatus.REFUNDED, order.placed_at, currency=order.currency,
+            )  # fmt: skip
+            result.append(_with_refund(base, refund))
+    except (KeyError, TypeError, ValueError, AttributeError, InvalidOperation) as exc:
+        raise BackendUnavailable(f"malformed returns from Shopify: {exc!r}", system=SYSTEM) from exc
+    return tuple(result)
+
+
+def _with_refund(request: ReturnRequest, refund: dict[str, Any] | None) -> ReturnRequest:
+    if refund is None:
+        return request
+    money = (refund.get("totalRefundedSet") or {}).get("shopMoney") or {}
+    return dataclasses.replace(
+        request,
+        status=ReturnStatus.REFUNDED,
+        refund_amount=_decimal(money["amount"]) if money.get("amount") is not None else None,
+        currency=str(money.get("currencyCode") or request.currency),
+        refunded_at=_instant(refund.get("createdAt")),
+    )
+
+
+def _user_errors(errors: Any) -> str:
+    if not isinstance(errors, list):
+        return "refused"
+    return "; ".join(str(e.get("message")) for e in errors[:3] if isinstance(e, dict))
 
 
 def order_status(node: dict[str, Any]) -> OrderStatus:

@@ -15,27 +15,50 @@ Why the lookup is shaped the way it is:
 * Woo core has no rate limit (the host sets one [M]); every call boots WordPress, so a small
   local bucket (5 calls/s, bursts of 10) keeps a busy chat from hurting a small shop.
 
+Changes (returns, cancellation, address), and what they map to, since Woo core has refunds
+but no returns:
+
+* a **return request** becomes a private order note, ``POST /orders/<id>/notes``, tagged
+  ``[Borderless return]`` with the lines, reason and the customer's words; the team approves
+  it and issues the refund in Woo. Its reference is ``WC-<number>-<note id>``;
+* **refund status** lists those notes (REQUESTED) and the order's refunds,
+  ``GET /orders/<id>/refunds`` (REFUNDED, with amount and date);
+* **cancel** is ``PUT /orders/<id> {"status": "cancelled"}`` (no automatic refund: Woo refunds
+  are a separate call that the team makes, or the payment gateway on cancellation);
+* **new address**: Woo's shipping address is structured, so the customer's text goes into
+  ``shipping.address_1``/``address_2`` as given, city and postcode are emptied (the text holds
+  them), the country is kept, and a note records the change.
+
 See ``/work/shared/reference/external-apis.md`` section 1b; [M] marks what is not verified there.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import aiohttp
 
-from borderless.commerce.errors import BackendRejected, BackendUnavailable, OrderNotFound
+from borderless.commerce.errors import (
+    BackendRejected,
+    BackendUnavailable,
+    ChangeRefused,
+    OrderNotFound,
+)
 from borderless.commerce.http import Answer, JsonHttpClient, RateLimiter, TtlCache
 from borderless.commerce.models import (
     LineItem,
     Order,
     OrderLookup,
     OrderStatus,
+    ReturnLine,
+    ReturnRequest,
+    ReturnStatus,
     Shipment,
     normalize_email,
     normalize_phone,
@@ -139,6 +162,12 @@ class WooCommerceOrders:
         return order
 
     async def _find(self, number: str, lookup: OrderLookup) -> Order | None:
+        found = await self._find_raw(number, lookup)
+        return found[1] if found else None
+
+    async def _find_raw(
+        self, number: str, lookup: OrderLookup
+    ) -> tuple[dict[str, Any], Order] | None:
         candidates: list[dict[str, Any]] = []
         if number.isdigit():
             answer = await self.http.call("GET", f"/orders/{number}")
@@ -164,7 +193,7 @@ class WooCommerceOrders:
             if str(data.get("status") or "").lower() in _HIDDEN:
                 return None
             order = self._order(data, lookup)
-            return order if lookup.matches(order) else None  # numbers are unique
+            return (data, order) if lookup.matches(order) else None  # numbers are unique
         return None
 
     def _order(self, data: dict[str, Any], lookup: OrderLookup) -> Order:
@@ -175,8 +204,145 @@ class WooCommerceOrders:
                 f"malformed order from WooCommerce: {exc!r}", system=SYSTEM
             ) from exc
 
+    async def list_returns(self, lookup: OrderLookup) -> tuple[ReturnRequest, ...]:
+        data, order = await self._verified(lookup)
+        notes = _checked(await self.http.call("GET", f"/orders/{data['id']}/notes"))
+        refunds = _checked(await self.http.call("GET", f"/orders/{data['id']}/refunds"))
+        if not isinstance(notes, list) or not isinstance(refunds, list):
+            raise BackendUnavailable("WooCommerce notes/refunds are not lists", system=SYSTEM)
+        try:
+            requested = [
+                ReturnRequest(
+                    reference=f"WC-{order.number}-{note['id']}",
+                    order_number=order.number,
+                    status=ReturnStatus.REQUESTED,
+                    created_at=_utc(note.get("date_created_gmt") or note["date_created"]),
+                    currency=order.currency,
+                )
+                for note in notes
+                if isinstance(note, dict) and str(note.get("note") or "").startswith(RETURN_TAG)
+            ]
+            refunded = [
+                ReturnRequest(
+                    reference=f"WC-{order.number}-R{refund['id']}",
+                    order_number=order.number,
+                    status=ReturnStatus.REFUNDED,
+                    created_at=_utc(refund.get("date_created_gmt") or refund["date_created"]),
+                    reason=str(refund.get("reason") or "other")[:40],
+                    currency=order.currency,
+                    refund_amount=abs(_decimal(refund["amount"])),
+                    refunded_at=_utc(refund.get("date_created_gmt") or refund["date_created"]),
+                )
+                for refund in refunds
+                if isinstance(refund, dict)
+            ]
+        except (KeyError, TypeError, ValueError, InvalidOperation) as exc:
+            raise BackendUnavailable(
+                f"malformed notes/refunds from WooCommerce: {exc!r}", system=SYSTEM
+            ) from exc
+        # A refund settles the request before it; what is left open stays "requested".
+        for _ in refunded:
+            if requested:
+                requested.pop(0)
+        return tuple(sorted([*requested, *refunded], key=lambda r: r.created_at))
+
+    async def create_return(
+        self, lookup: OrderLookup, lines: Sequence[ReturnLine], reason: str, note: str | None
+    ) -> ReturnRequest:
+        data, order = await self._verified(lookup)  # the return policy was applied before
+        text = "\n".join(
+            [
+                f"{RETURN_TAG} reason: {reason}",
+                *(f"- {line.quantity} x {line.title} ({line.sku})" for line in lines),
+                *([f"Customer: {note}"] if note else []),
+            ]
+        )
+        answer = await self.http.call(
+            "POST", f"/orders/{data['id']}/notes", {"note": text, "customer_note": False},
+            attempts=1,
+        )  # fmt: skip
+        created = _checked_write(answer)
+        return ReturnRequest(
+            reference=f"WC-{order.number}-{created.get('id')}",
+            order_number=order.number,
+            status=ReturnStatus.REQUESTED,
+            created_at=datetime.now(timezone.utc),
+            items=tuple(lines),
+            reason=reason,
+            note=note,
+            currency=order.currency,
+        )
+
+    async def cancel_order(self, lookup: OrderLookup) -> Order:
+        data, order = await self._verified(lookup)
+        if order.status is OrderStatus.CANCELLED:
+            raise ChangeRefused("already_cancelled")
+        if not order.can_be_changed:
+            raise ChangeRefused("already_fulfilled")
+        answer = await self.http.call(
+            "PUT", f"/orders/{data['id']}", {"status": "cancelled"}, attempts=1
+        )
+        self.cache.clear()
+        return self._order(_checked_write(answer), lookup)
+
+    async def change_shipping_address(self, lookup: OrderLookup, address: str) -> Order:
+        data, order = await self._verified(lookup)
+        if not order.can_be_changed:
+            raise ChangeRefused("already_fulfilled")
+        text = " ".join(address.split())
+        country = str((data.get("shipping") or {}).get("country") or "")
+        shipping = {
+            "address_1": text[:MAX_ADDRESS_LINE],
+            "address_2": text[MAX_ADDRESS_LINE : 2 * MAX_ADDRESS_LINE],
+            "city": "",
+            "state": "",
+            "postcode": "",
+            "country": country,
+        }
+        answer = await self.http.call(
+            "PUT", f"/orders/{data['id']}", {"shipping": shipping}, attempts=1
+        )
+        updated = self._order(_checked_write(answer), lookup)
+        await self.http.call(
+            "POST", f"/orders/{data['id']}/notes",
+            {"note": f"Delivery address changed by the customer via Borderless: {address}",
+             "customer_note": False},
+            attempts=1,
+        )  # fmt: skip
+        self.cache.clear()
+        return dataclasses.replace(updated, shipping_address=address)
+
+    async def _verified(self, lookup: OrderLookup) -> tuple[dict[str, Any], Order]:
+        """The raw order (for its id) and the parsed one, verified, never from the cache."""
+        number = canonical_number(lookup.number)
+        if number is None:
+            raise OrderNotFound(lookup.number)
+        try:
+            found = await asyncio.wait_for(self._find_raw(number, lookup), self.timeout)
+        except asyncio.TimeoutError:
+            raise BackendUnavailable(
+                f"{SYSTEM} did not answer within {self.timeout:g}s", system=SYSTEM
+            ) from None
+        if found is None:
+            raise OrderNotFound(lookup.number)
+        return found
+
     async def close(self) -> None:
         await self.http.close()
+
+
+RETURN_TAG = "[Borderless return]"
+MAX_ADDRESS_LINE = 255
+
+
+def _checked_write(answer: Answer) -> dict[str, Any]:
+    """The body of a 200/201 write; a 400 from Woo (e.g. a status it refuses) is a refusal."""
+    if answer.status in (200, 201) and isinstance(answer.body, dict):
+        return answer.body
+    if answer.status == 400:
+        raise ChangeRefused("already_fulfilled", _code(answer.body) or "HTTP 400")
+    _checked(answer)
+    raise BackendUnavailable("WooCommerce answered a write without a JSON object", system=SYSTEM)
 
 
 def canonical_number(value: str) -> str | None:

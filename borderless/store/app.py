@@ -17,6 +17,7 @@ import hmac
 import itertools
 import json
 import logging
+from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import unquote
 
@@ -25,7 +26,7 @@ from sanic.exceptions import MethodNotSupported, NotFound, PayloadTooLarge
 from sanic.response import HTTPResponse
 from sanic.response import json as sanic_json
 
-from borderless.commerce.errors import OrderNotFound, TrackingNotFound
+from borderless.commerce.errors import ChangeRefused, OrderNotFound, TrackingNotFound
 from borderless.commerce.models import OrderLookup, as_dict
 from borderless.store.repository import ShopRepository
 from borderless.store.schema import create_schema, make_engine
@@ -35,6 +36,12 @@ logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024
 _FIELD_LIMITS = {"number": 64, "email": 320, "phone": 40}
+MAX_ADDRESS_CHARS = 500
+MAX_NOTE_CHARS = 1000
+MAX_RETURN_LINES = 50
+RETURN_REASONS = frozenset(
+    {"wrong_size", "damaged", "not_as_described", "changed_mind", "wrong_item", "other"}
+)
 _app_ids = itertools.count(1)
 
 
@@ -101,6 +108,70 @@ def create_app(
             return _json({"error": "order_not_found"}, 404)
         return _json({"order": as_dict(order)})
 
+    # The changes a customer may make. Each body carries the same number + email/phone as a
+    # lookup and is verified the same way; a refused change is a 409 with a machine-readable
+    # reason the assistant turns into an explanation.
+    @app.post("/api/returns/lookup")
+    async def list_returns(request: Request) -> HTTPResponse:
+        parsed = _parse_change(request.body)
+        if isinstance(parsed, str):
+            return _json({"error": "invalid_request", "detail": parsed}, 400)
+        lookup, _ = parsed
+        return await _answer(lambda: {"returns": as_dict(app.ctx.repository.list_returns(lookup))})
+
+    @app.post("/api/returns")
+    async def create_return(request: Request) -> HTTPResponse:
+        parsed = _parse_change(request.body)
+        if isinstance(parsed, str):
+            return _json({"error": "invalid_request", "detail": parsed}, 400)
+        lookup, data = parsed
+        lines = _parse_lines(data.get("items"))
+        if isinstance(lines, str):
+            return _json({"error": "invalid_request", "detail": lines}, 400)
+        reason = data.get("reason") or "other"
+        if reason not in RETURN_REASONS:
+            return _json({"error": "invalid_request", "detail": "unknown reason"}, 400)
+        note = data.get("note")
+        if note is not None and (not isinstance(note, str) or len(note) > MAX_NOTE_CHARS):
+            detail = f"note must be a string of at most {MAX_NOTE_CHARS} characters"
+            return _json({"error": "invalid_request", "detail": detail}, 400)
+        now = datetime.now(timezone.utc)
+        return await _answer(
+            lambda: {
+                "return": as_dict(
+                    app.ctx.repository.create_return(lookup, lines, reason, note or None, now)
+                )
+            },
+            status=201,
+        )
+
+    @app.post("/api/orders/cancel")
+    async def cancel_order(request: Request) -> HTTPResponse:
+        parsed = _parse_change(request.body)
+        if isinstance(parsed, str):
+            return _json({"error": "invalid_request", "detail": parsed}, 400)
+        lookup, _ = parsed
+        return await _answer(lambda: {"order": as_dict(app.ctx.repository.cancel(lookup))})
+
+    @app.post("/api/orders/shipping-address")
+    async def change_address(request: Request) -> HTTPResponse:
+        parsed = _parse_change(request.body)
+        if isinstance(parsed, str):
+            return _json({"error": "invalid_request", "detail": parsed}, 400)
+        lookup, data = parsed
+        address = data.get("address")
+        if not isinstance(address, str) or not address.strip():
+            return _json({"error": "invalid_request", "detail": "address is required"}, 400)
+        if len(address) > MAX_ADDRESS_CHARS:
+            detail = f"address is longer than {MAX_ADDRESS_CHARS} characters"
+            return _json({"error": "invalid_request", "detail": detail}, 400)
+        now = datetime.now(timezone.utc)
+        return await _answer(
+            lambda: {
+                "order": as_dict(app.ctx.repository.change_address(lookup, address.strip(), now))
+            }
+        )
+
     @app.get("/api/tracking/<carrier>/<tracking_number>")
     async def track(request: Request, carrier: str, tracking_number: str) -> HTTPResponse:
         # Sanic 21.12 hands path parameters over still percent-encoded ("China%20Post").
@@ -138,14 +209,60 @@ def _bearer_token(header: str) -> bytes:
     return token.strip().encode() if scheme.lower() == "bearer" else b""
 
 
-def _parse_lookup(body: bytes) -> OrderLookup | str:
-    """The lookup in a request body, or the reason it is not one (for a 400's ``detail``)."""
+async def _answer(work: Any, status: int = 200) -> HTTPResponse:
+    """Run a verified repository call on a worker thread; map its refusals to HTTP."""
+    try:
+        body = await asyncio.to_thread(work)
+    except OrderNotFound:
+        return _json({"error": "order_not_found"}, 404)
+    except ChangeRefused as refused:
+        return _json({"error": refused.code}, 409)
+    return _json(body, status)
+
+
+def _parse_change(body: bytes) -> tuple[OrderLookup, dict[str, Any]] | str:
+    data = _json_object(body)
+    if isinstance(data, str):
+        return data
+    lookup = _lookup_from(data)
+    return lookup if isinstance(lookup, str) else (lookup, data)
+
+
+def _parse_lines(value: Any) -> list[tuple[str, int]] | str:
+    if not isinstance(value, list) or not value or len(value) > MAX_RETURN_LINES:
+        return f"items must be a list of 1 to {MAX_RETURN_LINES} {{sku, quantity}} objects"
+    lines = []
+    for item in value:
+        if not isinstance(item, dict):
+            return "each item must be an object"
+        sku, quantity = item.get("sku"), item.get("quantity", 1)
+        if not isinstance(sku, str) or not sku.strip() or len(sku) > 64:
+            return "each item needs a sku"
+        if isinstance(quantity, bool) or not isinstance(quantity, int) or not 0 < quantity < 1000:
+            return "quantity must be a positive integer"
+        lines.append((sku.strip(), quantity))
+    return lines
+
+
+def _json_object(body: bytes) -> dict[str, Any] | str:
     try:
         data = json.loads(body or b"")
     except (UnicodeDecodeError, json.JSONDecodeError):
         return "body must be valid JSON"
     if not isinstance(data, dict):
         return "body must be a JSON object"
+    return data
+
+
+def _parse_lookup(body: bytes) -> OrderLookup | str:
+    """The lookup in a request body, or the reason it is not one (for a 400's ``detail``)."""
+    data = _json_object(body)
+    if isinstance(data, str):
+        return data
+    return _lookup_from(data)
+
+
+def _lookup_from(data: dict[str, Any]) -> OrderLookup | str:
     fields: dict[str, str | None] = {}
     for name, limit in _FIELD_LIMITS.items():
         value = data.get(name)

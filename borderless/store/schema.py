@@ -140,6 +140,43 @@ checkpoints = Table(
     Column("message", Text, nullable=False),
 )
 
+# Returns asked for through the assistant (or seeded), their lines, and address changes. New
+# tables rather than new columns, so a database created before them only needs create_all.
+returns = Table(
+    "returns",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("reference", String(40), nullable=False, unique=True),
+    Column("order_id", Integer, ForeignKey("orders.id"), nullable=False, index=True),
+    Column("status", String(32), nullable=False),
+    Column("reason", String(40), nullable=False),
+    Column("note", Text, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("currency", String(3), nullable=True),
+    Column("refund_amount", Money, nullable=True),
+    Column("refunded_at", UtcDateTime, nullable=True),
+)
+
+return_items = Table(
+    "return_items",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("return_id", Integer, ForeignKey("returns.id"), nullable=False, index=True),
+    Column("position", Integer, nullable=False),
+    Column("sku", String(64), nullable=False),
+    Column("title", String(300), nullable=False),
+    Column("quantity", Integer, nullable=False),
+)
+
+address_changes = Table(
+    "address_changes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("order_id", Integer, ForeignKey("orders.id"), nullable=False, index=True),
+    Column("address", Text, nullable=False),  # as the customer typed it
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
 
 _NOT_ALNUM = re.compile(r"[^0-9a-z]")
 _SEPARATORS = re.compile(r"[\s\-]")

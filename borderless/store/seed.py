@@ -29,6 +29,9 @@ from borderless.commerce.models import (
     Order,
     OrderReport,
     OrderStatus,
+    ReturnLine,
+    ReturnRequest,
+    ReturnStatus,
     Shipment,
     Tracking,
     TrackingStatus,
@@ -152,7 +155,83 @@ def seed(
         customer_ids: dict[str, int] = {}
         for report in reports:
             _insert(conn, report, customer_ids)
+        for number, requests in load_returns(path, now, reports).items():
+            _insert_returns(conn, number, requests)
     return SeedResult(orders=len(reports), skipped=False)
+
+
+def load_returns(
+    path: str | Path, now: datetime | None, reports: Sequence[OrderReport]
+) -> dict[str, list[ReturnRequest]]:
+    """The ``returns:`` of each order in the fixture (refund-status demos), by order number."""
+    moment = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(microsecond=0)
+    with open(path, encoding="utf-8") as handle:
+        document = yaml.safe_load(handle)
+    orders = {r.order.number: r.order for r in reports}
+    result: dict[str, list[ReturnRequest]] = {}
+    for raw in document["orders"]:
+        if not raw.get("returns"):
+            continue
+        order = orders[str(raw["number"])]
+        titles = {item.sku: item.title for item in order.items}
+        try:
+            for entry in _sequence(raw["returns"], "returns"):
+                data = _mapping(entry, "return")
+                amount = data.get("refund_amount")
+                items = tuple(
+                    ReturnLine(
+                        sku=_text(i, "sku"),
+                        title=titles[_text(i, "sku")],
+                        quantity=int(i.get("quantity", 1)),
+                    )
+                    for i in (_mapping(i, "item") for i in _sequence(data["items"], "items"))
+                )
+                result.setdefault(order.number, []).append(
+                    ReturnRequest(
+                        reference=_text(data, "reference"),
+                        order_number=order.number,
+                        status=ReturnStatus(_text(data, "status")),
+                        created_at=resolve_instant(_required(data, "created"), moment),
+                        items=items,
+                        reason=str(data.get("reason") or "other"),
+                        currency=order.currency,
+                        refund_amount=None if amount is None else _amount(amount, "amount"),
+                        refunded_at=resolve_instant(data["refunded"], moment)
+                        if data.get("refunded")
+                        else None,
+                    )
+                )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise FixtureError(f"{path}: returns of {order.number}: {_describe(exc)}") from exc
+    return result
+
+
+def _insert_returns(conn: Connection, number: str, requests: list[ReturnRequest]) -> None:
+    order_id = conn.execute(
+        select(schema.orders.c.id).where(schema.orders.c.number == number)
+    ).scalar_one()
+    for request in requests:
+        return_id = conn.execute(
+            schema.returns.insert().values(
+                reference=request.reference,
+                order_id=order_id,
+                status=request.status.value,
+                reason=request.reason,
+                note=request.note,
+                created_at=request.created_at,
+                currency=request.currency,
+                refund_amount=request.refund_amount,
+                refunded_at=request.refunded_at,
+            )
+        ).inserted_primary_key[0]
+        conn.execute(
+            schema.return_items.insert(),
+            [
+                {"return_id": return_id, "position": i, "sku": line.sku, "title": line.title,
+                 "quantity": line.quantity}
+                for i, line in enumerate(request.items)
+            ],
+        )  # fmt: skip
 
 
 def _insert(conn: Connection, report: OrderReport, customer_ids: dict[str, int]) -> None:
