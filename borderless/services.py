@@ -10,13 +10,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
+from borderless.commerce.catalog import Catalog, YamlCatalog
 from borderless.commerce.desk import OrderDesk
 from borderless.commerce.numbers import OrderNumberFormat
+from borderless.commerce.policies import Policies
 from borderless.commerce.reference import ReferenceShop
 from borderless.commerce.shipping import ShippingTable
 from borderless.commerce.systems import build_logistics_system, build_order_system
 from borderless.handoff.desk import HandoffDesk
+from borderless.i18n.catalog import Catalogs
 from borderless.i18n.countries import CountryNames
+from borderless.i18n.topics import Topics, default_topics
 from borderless.settings import Settings
 
 
@@ -28,6 +32,9 @@ class Services:
     shipping: ShippingTable
     countries: CountryNames
     _handoff: HandoffDesk | None = None
+    _catalog: Catalog | None = None
+    _policies: Policies | None = None
+    _catalogs: Catalogs | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Services:
@@ -53,6 +60,30 @@ class Services:
             shipping=ShippingTable.load(settings.shipping_file),
             countries=CountryNames(),
         )
+
+    @property
+    def catalog(self) -> Catalog:
+        """Read on the first product question (file I/O), then kept."""
+        if self._catalog is None:
+            self._catalog = YamlCatalog.load(self.settings.catalog_file)
+        return self._catalog
+
+    @property
+    def policies(self) -> Policies:
+        if self._policies is None:
+            self._policies = Policies.load(self.settings.policies_file)
+        return self._policies
+
+    @property
+    def catalogs(self) -> Catalogs:
+        """The response translations, for text an action builds itself (button labels)."""
+        if self._catalogs is None:
+            self._catalogs = Catalogs.load(self.settings.locales_dir)
+        return self._catalogs
+
+    @property
+    def topics(self) -> Topics:
+        return default_topics()
 
     def handoff_desk(self) -> HandoffDesk:
         """Built on the first handoff: it creates its tables, which is I/O."""

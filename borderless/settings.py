@@ -29,6 +29,10 @@ class Settings:
     support_email: str = "support@borderless-demo.example"
     locales_dir: Path = PROJECT_ROOT / "locales"
     shipping_file: Path = PROJECT_ROOT / "demo" / "shipping.yml"
+    # What the shop sells (prices, sizes, stock) and its policies per market (payments,
+    # duties, warranty): borderless/commerce/catalog.py and policies.py.
+    catalog_file: Path = PROJECT_ROOT / "demo" / "catalog.yml"
+    policies_file: Path = PROJECT_ROOT / "demo" / "policies.yml"
     # "console": hand conversations to the agent console (tickets, paused bot); "email": only
     # tell the customer how to reach the team.
     handoff_desk: str = "console"
@@ -51,6 +55,8 @@ class Settings:
             support_email=env.get("SUPPORT_EMAIL", defaults.support_email),
             locales_dir=_project_path(env.get("LOCALES_DIR"), defaults.locales_dir),
             shipping_file=_project_path(env.get("SHIPPING_CONFIG"), defaults.shipping_file),
+            catalog_file=_project_path(env.get("CATALOG_FILE"), defaults.catalog_file),
+            policies_file=_project_path(env.get("POLICIES_FILE"), defaults.policies_file),
             handoff_desk=env.get("HANDOFF_DESK", defaults.handoff_desk).strip().lower(),
             handoff_database_url=env.get("HANDOFF_DATABASE_URL", defaults.handoff_database_url),
             teams_file=_project_path(env.get("TEAMS_FILE"), defaults.teams_file),
