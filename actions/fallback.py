@@ -46,15 +46,15 @@ class ActionNotUnderstood(UsesServices, Action):
         if not choices:
             dispatcher.utter_message(response="utter_default")
             return []
-        buttons = [
-            {"title": self._label(language, f"{LABEL_PREFIX}{intent}", responses),
-             "payload": f"/{intent}"}
-            for intent in choices
-        ]  # fmt: skip
-        buttons.append({"title": self._label(language, OTHER_LABEL, responses),
-                        "payload": OTHER_PAYLOAD})  # fmt: skip
+        buttons = [self._button(language, intent, responses) for intent in choices]
+        other = self._label(language, OTHER_LABEL, responses)
+        buttons.append({"title": other, "payload": OTHER_PAYLOAD})
         dispatcher.utter_message(response="utter_did_you_mean", buttons=buttons)
         return []
+
+    def _button(self, language: str, intent: str, responses: dict[str, Any]) -> dict[str, str]:
+        title = self._label(language, f"{LABEL_PREFIX}{intent}", responses)
+        return {"title": title, "payload": f"/{intent}"}
 
     def _label(self, language: str, name: str, responses: dict[str, Any]) -> str:
         english = str(((responses.get(name) or [{}])[0]).get("text") or name)
