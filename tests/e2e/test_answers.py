@@ -145,3 +145,51 @@ def test_customs_to_japan_in_japanese(bot: Bot) -> None:
 def test_payment_methods_in_german_for_germany(bot: Bot) -> None:
     answer = bot.text(new_sender(), "Kann ich mit Klarna bezahlen? Ich wohne in Deutschland")
     assert "Klarna" in answer and "SEPA-Überweisung" in answer, answer
+
+
+# Messages the held-out evaluation saw fall back (bench figures in the report); which ones do
+# depends on the model, so the test uses the first that does.
+UNSURE_GERMAN = [
+    "übliche laufzeit nach Rumänien?",
+    "ich will den Seidenschal in einer anderen farbe",
+    "wohne in Liechtenstein",
+    "die Drohne",
+]
+
+
+def last_intent(bot: Bot, sender: str) -> str:
+    users = [e for e in bot.tracker(sender)["events"] if e["event"] == "user"]
+    return str(users[-1]["parse_data"]["intent"]["name"])
+
+
+def test_did_you_mean_then_none_of_these_then_a_person(bot: Bot) -> None:
+    me = new_sender()
+    bot.text(me, "Guten Tag, ich habe eine Frage")
+    for message in UNSURE_GERMAN:
+        replies = bot.say(me, message)
+        if last_intent(bot, me) == "nlu_fallback":
+            break
+    else:
+        pytest.fail("none of the messages fell back with this model; pick new ones")
+    text = "\n".join(r.get("text", "") for r in replies)
+    assert said("de", "utter_did_you_mean") in text, text
+    buttons = [b for r in replies for b in r.get("buttons", [])]
+    assert len(buttons) == 3 and buttons[-1]["payload"] == "/deny"
+    assert buttons[-1]["title"] == "Etwas anderes"
+    assert all(b["payload"].startswith("/") and len(b["title"]) <= 20 for b in buttons)
+    # A button re-injects the intent: the first guess is followed like a typed question.
+    assert said("de", "utter_ask_rephrase") in bot.text(me, "/deny")
+    # Not understood again right after: a person.
+    bot.say(me, message)
+    assert last_intent(bot, me) == "nlu_fallback"
+    tracker = bot.tracker(me)
+    tail = [(e["event"], e.get("name") or e.get("text") or "") for e in tracker["events"][-8:]]
+    assert tracker["slots"]["handoff_ticket"] or tracker["paused"], tail
+
+
+def test_a_did_you_mean_button_is_followed_like_a_typed_question(bot: Bot) -> None:
+    me = new_sender()
+    bot.text(me, "Bonjour, j'ai une question sur un article")
+    # A button's payload skips the NLU pipeline: the conversation language stays French.
+    answer = bot.text(me, "/product_question")
+    assert said("fr", "utter_ask_product") in answer, answer
