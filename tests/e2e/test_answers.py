@@ -193,3 +193,13 @@ def test_a_did_you_mean_button_is_followed_like_a_typed_question(bot: Bot) -> No
     # A button's payload skips the NLU pipeline: the conversation language stays French.
     answer = bot.text(me, "/product_question")
     assert said("fr", "utter_ask_product") in answer, answer
+
+
+def test_after_a_side_question_the_order_is_still_looked_up(bot: Bot) -> None:
+    me = new_sender()
+    assert "order number" in bot.text(me, "where is my order?")
+    aside = bot.text(me, "do I have to pay customs to Germany?")
+    assert said("en", "utter_duties_included", country="Germany") in aside, aside
+    assert "email" in bot.text(me, "BL-10001")
+    answer = bot.text(me, "anna.schmidt@example.de")
+    assert "BL-10001" in answer and "Germany" in answer, answer
