@@ -21,6 +21,7 @@ from borderless.i18n.answer_replies import (
 )
 from borderless.i18n.order_replies import Reply
 from borderless.i18n.shipping_replies import shipping_replies
+from borderless.services import Services
 
 PRODUCT_QUESTION = ("product_question",)
 PAYMENT_PROBLEM = ("payment_problem",)
@@ -115,7 +116,7 @@ class ActionAnswerAside(BorderlessAction):
         return []
 
 
-async def _product_answer(services: Any, tracker: Tracker) -> list[Reply]:
+async def _product_answer(services: Services, tracker: Tracker) -> list[Reply]:
     language = conversation_language(tracker)
     aspects = services.topics.all_of("product", asked_text(tracker, PRODUCT_QUESTION))
     title = tracker.get_slot("product")
@@ -129,14 +130,14 @@ async def _product_answer(services: Any, tracker: Tracker) -> list[Reply]:
     )
 
 
-def _payment_answer(services: Any, tracker: Tracker) -> list[Reply]:
+def _payment_answer(services: Services, tracker: Tracker) -> list[Reply]:
     topic = services.topics.first("payment", asked_text(tracker, PAYMENT_PROBLEM))
     return payment_replies(
         services.policies, topic, conversation_language(tracker), tracker.get_slot("country")
     )
 
 
-def _shipping_answer(services: Any, tracker: Tracker, country: str) -> list[Reply]:
+def _shipping_answer(services: Services, tracker: Tracker, country: str) -> list[Reply]:
     language = conversation_language(tracker)
     now = datetime.now(timezone.utc)
     return duties_answer(services, tracker, country) + shipping_replies(
@@ -144,7 +145,7 @@ def _shipping_answer(services: Any, tracker: Tracker, country: str) -> list[Repl
     )
 
 
-def duties_answer(services: Any, tracker: Tracker, country: str) -> list[Reply]:
+def duties_answer(services: Services, tracker: Tracker, country: str) -> list[Reply]:
     """Duties and taxes for the country, when the shipping question mentions them."""
     if services.topics.first("shipping", asked_text(tracker, SHIPPING_QUESTIONS)) != "duties":
         return []
