@@ -32,3 +32,17 @@ class BorderlessAction(UsesServices, Action, ABC):
 
 def conversation_language(tracker: Tracker) -> str:
     return tracker.get_slot("language") or DEFAULT_LANGUAGE
+
+
+def asked_text(tracker: Tracker, intents: tuple[str, ...]) -> str:
+    """The customer's question: the last message with one of ``intents``, plus any later ones.
+
+    A form may have asked a follow-up ("which product?"); the words of the question ("is it in
+    stock?") and of the answer ("the scarf") together say what the customer wants to know.
+    """
+    users = [e for e in tracker.events if e.get("event") == "user"]
+    for index in range(len(users) - 1, -1, -1):
+        intent = ((users[index].get("parse_data") or {}).get("intent") or {}).get("name")
+        if intent in intents:
+            return " ".join(str(e.get("text") or "") for e in users[index:])
+    return str(tracker.latest_message.get("text") or "")

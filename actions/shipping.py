@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
+from actions.answers import duties_answer
 from actions.base import BorderlessAction, UsesServices, conversation_language
 from borderless.i18n.shipping_replies import shipping_replies
 
@@ -45,6 +46,9 @@ class ActionShippingEstimate(BorderlessAction):
             return []
         now = datetime.now(timezone.utc)
         language = conversation_language(tracker)
+        # "Do I pay customs?" is a shipping-cost question too: duties first, then the prices.
+        for reply in duties_answer(self.services, tracker, country):
+            dispatcher.utter_message(response=reply.response, **reply.args)
         for reply in shipping_replies(self.services.shipping, country, language, now):
             dispatcher.utter_message(response=reply.response, **reply.args)
         dispatcher.utter_message(response="utter_anything_else")

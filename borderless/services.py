@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from borderless.commerce.aftersales import AfterSales
+from borderless.commerce.catalog import Catalog, YamlCatalog
 from borderless.commerce.desk import OrderDesk
 from borderless.commerce.numbers import OrderNumberFormat
+from borderless.commerce.policies import Policies
 from borderless.commerce.reference import ReferenceShop
 from borderless.commerce.returns import ReturnPolicy
 from borderless.commerce.shipping import ShippingTable
@@ -20,7 +22,9 @@ from borderless.commerce.systems import build_logistics_system, build_order_syst
 from borderless.customers.identities import CustomerLinks, IdentityStore
 from borderless.handoff.chatwoot import ChatwootDesk
 from borderless.handoff.desk import HandoffDesk
+from borderless.i18n.catalog import Catalogs
 from borderless.i18n.countries import CountryNames
+from borderless.i18n.topics import Topics, default_topics
 from borderless.settings import Settings
 
 #: The desks that pause the bot while a person holds the conversation ("email" only informs).
@@ -38,6 +42,9 @@ class Services:
     _handoff: HandoffDesk | None = None
     _customer_links: CustomerLinks | None = None
     _chatwoot: ChatwootDesk | None = None
+    _catalog: Catalog | None = None
+    _policies: Policies | None = None
+    _catalogs: Catalogs | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Services:
@@ -69,6 +76,30 @@ class Services:
                 deadline=2 * settings.backend_timeout + 0.4,
             ),
         )
+
+    @property
+    def catalog(self) -> Catalog:
+        """Read on the first product question (file I/O), then kept."""
+        if self._catalog is None:
+            self._catalog = YamlCatalog.load(self.settings.catalog_file)
+        return self._catalog
+
+    @property
+    def policies(self) -> Policies:
+        if self._policies is None:
+            self._policies = Policies.load(self.settings.policies_file)
+        return self._policies
+
+    @property
+    def catalogs(self) -> Catalogs:
+        """The response translations, for text an action builds itself (button labels)."""
+        if self._catalogs is None:
+            self._catalogs = Catalogs.load(self.settings.locales_dir)
+        return self._catalogs
+
+    @property
+    def topics(self) -> Topics:
+        return default_topics()
 
     def handoff_desk(self) -> HandoffDesk | ChatwootDesk:
         """Built on the first handoff: it creates its tables, which is I/O."""

@@ -29,6 +29,10 @@ class Settings:
     support_email: str = "support@borderless-demo.example"
     locales_dir: Path = PROJECT_ROOT / "locales"
     shipping_file: Path = PROJECT_ROOT / "demo" / "shipping.yml"
+    # What the shop sells (prices, sizes, stock) and its policies per market (payments,
+    # duties, warranty): borderless/commerce/catalog.py and policies.py.
+    catalog_file: Path = PROJECT_ROOT / "demo" / "catalog.yml"
+    policies_file: Path = PROJECT_ROOT / "demo" / "policies.yml"
     # "console": hand conversations to the agent console (tickets, paused bot); "email": only
     # tell the customer how to reach the team.
     handoff_desk: str = "console"
@@ -43,7 +47,6 @@ class Settings:
     chatwoot_api_token: str = ""
     # The return policy per market, and the catalog that says which products are final sale.
     returns_file: Path = PROJECT_ROOT / "demo" / "returns.yml"
-    catalog_file: Path = PROJECT_ROOT / "demo" / "catalog.yml"
     # The `commerce:` section of endpoints.yml with ${VAR}s expanded (borderless/commerce/
     # systems.py): which order and logistics systems to use.
     commerce: Mapping[str, Any] = field(default_factory=dict)
@@ -61,6 +64,8 @@ class Settings:
             support_email=env.get("SUPPORT_EMAIL", defaults.support_email),
             locales_dir=_project_path(env.get("LOCALES_DIR"), defaults.locales_dir),
             shipping_file=_project_path(env.get("SHIPPING_CONFIG"), defaults.shipping_file),
+            catalog_file=_project_path(env.get("CATALOG_FILE"), defaults.catalog_file),
+            policies_file=_project_path(env.get("POLICIES_FILE"), defaults.policies_file),
             handoff_desk=env.get("HANDOFF_DESK", defaults.handoff_desk).strip().lower(),
             handoff_database_url=env.get("HANDOFF_DATABASE_URL", defaults.handoff_database_url),
             teams_file=_project_path(env.get("TEAMS_FILE"), defaults.teams_file),
@@ -71,7 +76,6 @@ class Settings:
             chatwoot_account_id=int(env.get("CHATWOOT_ACCOUNT_ID") or defaults.chatwoot_account_id),
             chatwoot_api_token=env.get("CHATWOOT_API_TOKEN", defaults.chatwoot_api_token),
             returns_file=_project_path(env.get("RETURN_POLICY_FILE"), defaults.returns_file),
-            catalog_file=_project_path(env.get("CATALOG_FILE"), defaults.catalog_file),
             commerce=read_commerce_section(
                 _project_path(env.get("ENDPOINTS_FILE"), PROJECT_ROOT / "endpoints.yml"), env
             ),
