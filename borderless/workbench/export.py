@@ -184,6 +184,8 @@ def plan(annotations: Iterable[Annotation], root: Path) -> Plan:
             if current.get(annotation.intent, {}).get(key) != line:
                 result.added += 1
             current.setdefault(annotation.intent, {})[key] = line
+        if not old and not any(current.values()):
+            continue
         new = render_file({i: set(lines.values()) for i, lines in current.items()})
         if new != old:
             result.files[path] = new
