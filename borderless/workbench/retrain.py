@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -33,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from borderless import training
+from borderless.settings import PROJECT_ROOT
 from borderless.workbench.annotations import Annotation
 from borderless.workbench.export import plain_text, read_examples
 from borderless.workbench.masking import synthesize
@@ -226,9 +228,12 @@ Runner = Callable[[list[str], Path, Callable[[str], None]], int]
 def run_streaming(command: list[str], cwd: Path, on_line: Callable[[str], None]) -> int:
     """Run ``command`` niced, feeding each output line (``\\r`` progress bars too) to
     ``on_line``."""
+    # The project's own components (borderless.nlu) must import from any project folder.
+    path = os.pathsep.join(p for p in (str(PROJECT_ROOT), os.environ.get("PYTHONPATH")) if p)
     process = subprocess.Popen(
         ["nice", "-n", "10", *command],
         cwd=cwd,
+        env={**os.environ, "PYTHONPATH": path},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
@@ -322,8 +327,12 @@ class Retrainer:
             state.error = str(exc)
 
     def _resolve(self, model: str) -> Path:
+        """Rasa reports the model it runs relative to its folder, or only by file name."""
         path = Path(model)
-        return path if path.is_absolute() else (self.root / path)
+        for candidate in (path, self.root / path, self.root / "models" / path.name):
+            if candidate.is_absolute() and candidate.exists():
+                return candidate
+        return path if path.is_absolute() else self.root / path
 
     def _log(self, line: str) -> None:
         self.state.log_tail = [*self.state.log_tail, line[-300:]][-20:]
