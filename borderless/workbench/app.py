@@ -58,6 +58,7 @@ logger = logging.getLogger(__name__)
 
 HERE = Path(__file__).resolve().parent
 MAX_BODY_BYTES = 64 * 1024
+RESPONSE_TIMEOUT = 900
 PUBLIC_PATHS = ("/login", "/static/")
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -108,6 +109,9 @@ def create_workbench_app(
     )
     app = Sanic(f"borderless-workbench-{next(_app_ids)}")
     app.config.REQUEST_MAX_SIZE = MAX_BODY_BYTES
+    # An export waits for `rasa data validate`, an activation for Rasa to load the model: on a
+    # busy machine either can take minutes, past Sanic's 60 s default.
+    app.config.RESPONSE_TIMEOUT = RESPONSE_TIMEOUT
     app.static("/static", str(HERE / "static"), name="workbench_static")
 
     def labels() -> tuple[list[str], list[str]]:
