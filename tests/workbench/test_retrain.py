@@ -272,10 +272,10 @@ def test_retrain_compare_activate_and_discard(
     )
 
     # Incremental: a second annotation, exported, fine-tuned from the active model, discarded.
-    other = lena.get(f"/api/conversations/{stack.senders['de_misunderstood']}")[1]["turns"][0]
+    other = lena.get(f"/api/conversations/{stack.senders['gibberish_1']}")[1]["turns"][0]
     lena.post(
         "/api/annotations",
-        {"event_id": other["event_id"], "intent": "greet", "language": "de", "entities": []},
+        {"event_id": other["event_id"], "intent": "complaint", "language": "en", "entities": []},
     )
     assert lena.post("/api/export")[1]["written"]
     assert lena.post("/api/retrain", {"mode": "finetune"})[0] == 202
