@@ -107,6 +107,18 @@ def parts(env: dict[str, str], log_dir: Path = LOG_DIR) -> list[Part]:
                 30,
             )
         )
+    if env.get("WORKBENCH_PORT"):
+        workbench_port = env["WORKBENCH_PORT"]
+        result.append(
+            Part(
+                "workbench",
+                [python, "-m", "borderless.workbench.app", "--port", workbench_port],
+                f"http://127.0.0.1:{workbench_port}/login",
+                f"http://localhost:{workbench_port}  (trainer workbench; demo trainers lena /"
+                " omar, password demo-password)",
+                30,
+            )
+        )
     for part in result:
         part.log_dir = log_dir
     return result
@@ -175,7 +187,14 @@ def stop(running: list[Part], verbose: bool = True) -> None:
 def stack(overrides: dict[str, str], log_dir: Path) -> Iterator[dict[str, str]]:
     """Shop, actions and Rasa on free loopback ports with temporary databases, for tests and
     benchmarks; yields the environment they run with (``RASA_URL`` included)."""
-    names = ("SHOP_PORT", "ACTION_PORT", "RASA_PORT", "CONSOLE_PORT", "STOREFRONT_PORT")
+    names = (
+        "SHOP_PORT",
+        "ACTION_PORT",
+        "RASA_PORT",
+        "CONSOLE_PORT",
+        "STOREFRONT_PORT",
+        "WORKBENCH_PORT",
+    )
     ports = {name: str(free_port()) for name in names}
     env = {
         **os.environ,
@@ -190,6 +209,9 @@ def stack(overrides: dict[str, str], log_dir: Path) -> Iterator[dict[str, str]]:
         "CONSOLE_URL": f"http://127.0.0.1:{ports['CONSOLE_PORT']}",
         "RASA_PUBLIC_URL": f"http://127.0.0.1:{ports['RASA_PORT']}",
         "STOREFRONT_URL": f"http://127.0.0.1:{ports['STOREFRONT_PORT']}",
+        "WORKBENCH_URL": f"http://127.0.0.1:{ports['WORKBENCH_PORT']}",
+        "WORKBENCH_DATABASE_URL": f"sqlite:///{log_dir / 'workbench.db'}",
+        "WORKBENCH_SECRET": os.environ.get("WORKBENCH_SECRET") or "stack-workbench-secret-0123",
         "SANIC_HOST": "127.0.0.1",
         **overrides,
     }

@@ -45,19 +45,28 @@ def train(root: Path = PROJECT_ROOT) -> Path:
         return target
     print(f"==> training {target.name} (data changed; a few minutes on 2 cores)", flush=True)
     started = time.monotonic()
+    command = train_command(target)
+    subprocess.run(command, cwd=root, check=True)
+    print(f"==> trained in {time.monotonic() - started:.0f} s: {target.relative_to(root)}")
+    _prune(target.parent, keep=3)
+    return target
+
+
+def train_command(target: Path, finetune: Path | None = None) -> list[str]:
+    """The ``rasa train`` command line for ``target`` (run in the project folder); with
+    ``finetune``, an incremental training from that model (same config and domain needed)."""
     command = [
         str(Path(sys.executable).with_name("rasa")),
         "train",
         "--config", "config.yml",
         "--domain", "domain.yml",
         "--data", "data",
-        "--out", "models",
+        "--out", str(target.parent),
         "--fixed-model-name", target.name.removesuffix(".tar.gz"),
     ]  # fmt: skip
-    subprocess.run(command, cwd=root, check=True)
-    print(f"==> trained in {time.monotonic() - started:.0f} s: {target.relative_to(root)}")
-    _prune(target.parent, keep=3)
-    return target
+    if finetune is not None:
+        command += ["--finetune", str(finetune), "--epoch-fraction", "0.5"]
+    return command
 
 
 def _prune(models: Path, keep: int) -> None:
