@@ -24,6 +24,13 @@ Order numbers, emails, phone numbers, URLs, digits and emoji are removed before 
 ``"BL-10001 anna@example.de"`` contains no words, and a German email address does not make a
 message German. A message with nothing left has role ``None``.
 
+lingua then judges only the message's dominant script (:func:`lingua_text`: an Arabic sentence
+naming an English product is Arabic) and, in Latin script, the words without names. Its
+confidences are multiplied by ``word_weight`` for every common word only one of the languages
+uses (:mod:`borderless.nlu.language_words`: "ese", "você", "merci", "sono"), which settles the
+short Spanish/Portuguese and French/Italian messages lingua alone confuses; kana-less text with
+Japanese-only kanji words ("住所変更") is Japanese, not Chinese.
+
 The component never adds entities and never touches the message's ``entities``: the evidence
 describes the whole message, not a span, and ``rasa test`` compares every predicted entity with
 the annotated test data, where a span-less ``language`` entity would count as an error. The rest
