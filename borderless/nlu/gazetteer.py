@@ -33,6 +33,7 @@ Example ``config.yml`` entry (every key is optional)::
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from pathlib import Path
 from typing import Any
@@ -109,6 +110,104 @@ def build_product_matcher(products: list[dict[str, Any]]) -> PhraseMatcher:
         if len(titles) > 1:
             logger.warning("Catalog alias %r names %s; it will match no product.", name, titles)
     return matcher.compile()
+
+
+# Little words between a product noun and its descriptor: "tapis de yoga *en* liège",
+# "sedia *da* ufficio", "cadeira *de* escritório", "bag *with* ...".
+_CONNECTORS = frozenset("de del do da di en in em à a con com with of aus mit".split())
+# Words of facts ("natural cork on natural rubber") that describe nothing by themselves.
+_NOT_DESCRIPTORS = frozenset("and the for und une les des los las per".split())
+# The next word, directly or behind a connector: a Latin word (inner hyphens/apostrophes allowed)
+# or an alphanumeric token such as "1080p".
+_NEXT_WORD = re.compile(r"[ \t]+([^\W_][\w'’\-]*)")
+_PREVIOUS_WORD = re.compile(r"(?:^|(?<=[\s(\"'“«]))([^\W_][\w'’]*)(?:[ \t]+|-)$")
+_NEXT_CONNECTED_WORD = re.compile(r"[ \t]+(\w+)[ \t]+([^\W_][\w'’\-]*)")
+
+
+def product_vocabulary(products: list[dict[str, Any]]) -> dict[str, frozenset[str]]:
+    """Per product title, the folded words of its title, aliases (all languages) and facts.
+
+    A customer says "le tapis de yoga en liège" or "la sedia da ufficio ergonomica": the alias
+    ("tapis de yoga", "sedia da ufficio") is found by the matcher, and the descriptor that
+    follows ("en liège", "ergonomica") belongs to the mention when the product's own names use
+    that word in some language ("tapis en liège", "sedia ergonomica").
+    """
+    vocabulary = {}
+    for product in products:
+        phrases = [product["title"]]
+        for names in (product.get("aliases") or {}).values():
+            phrases.extend([names] if isinstance(names, str) else [str(n) for n in names or []])
+        for key in ("material", "colour"):
+            if isinstance(product.get(key), str):
+                phrases.append(product[key])
+        words = {
+            word
+            for phrase in phrases
+            for word in re.findall(r"[^\W_][\w'’\-]*", normalize(phrase))
+            if word not in _CONNECTORS
+            and word not in _NOT_DESCRIPTORS
+            and (len(word) > 2 or any(ch.isdigit() for ch in word))
+        }
+        vocabulary[product["title"]] = frozenset(words)
+    return vocabulary
+
+
+_PRODUCT_VOCABULARIES: dict[tuple[str, int], dict[str, frozenset[str]]] = {}
+
+
+def product_vocabularies(path: Path) -> dict[str, frozenset[str]]:
+    """The shared descriptor vocabulary for a catalog file, rebuilt when the file changes."""
+    key = (str(path), path.stat().st_mtime_ns)
+    vocabulary = _PRODUCT_VOCABULARIES.get(key)
+    if vocabulary is None:
+        with _PRODUCT_LOCK:
+            vocabulary = _PRODUCT_VOCABULARIES.get(key)
+            if vocabulary is None:
+                vocabulary = product_vocabulary(load_catalog(path))
+                _PRODUCT_VOCABULARIES[key] = vocabulary
+    return vocabulary
+
+
+def extend_mentions(
+    text: str, mentions: list[Match], vocabulary: dict[str, frozenset[str]]
+) -> list[Match]:
+    """Product mentions grown over the descriptors that follow them (see product_vocabulary).
+
+    Two mentions of the same product with only a connector or a space between them become one
+    ("Oud Parfümöl", "aceite de perfume oud"). Only Latin-script text is extended.
+    """
+    folded = normalize(text)
+    result: list[Match] = []
+    for mention in sorted(mentions, key=lambda m: m.start):
+        words = vocabulary.get(mention.code, frozenset())
+        end = mention.end
+        while True:
+            direct = _NEXT_WORD.match(folded, end)
+            connected = _NEXT_CONNECTED_WORD.match(folded, end)
+            if direct is not None and direct.group(1) in words:
+                end = direct.end()
+            elif (
+                connected is not None
+                and connected.group(1) in _CONNECTORS
+                and connected.group(2) in words
+            ):
+                end = connected.end()
+            else:
+                break
+        start = mention.start
+        while True:
+            # A descriptor or compound part just before: "borsa weekender", "Smoothie-Mixer".
+            before = _PREVIOUS_WORD.search(folded, 0, start)
+            if before is None or not (
+                before.group(1) in words or folded[before.end(1) : start] == "-"
+            ):
+                break
+            start = before.start(1)
+        if result and result[-1].code == mention.code and start <= result[-1].end:
+            previous = result.pop()
+            start, end = previous.start, max(previous.end, end)
+        result.append(Match(mention.code, start, end, text[start:end]))
+    return result
 
 
 _PRODUCT_MATCHERS: dict[tuple[str, int], PhraseMatcher] = {}
@@ -240,11 +339,12 @@ class GazetteerEntityExtractor(GraphComponent, EntityExtractorMixin):
 
     def extract(self, text: str) -> list[dict[str, Any]]:
         """The entities in ``text``, in text order, without ``extractor`` (pure lookup)."""
-        candidates: list[tuple[str, Match]] = [
-            (entity, match)
-            for entity, matcher in self._matchers()
-            for match in matcher.find_all(text)
-        ]
+        candidates: list[tuple[str, Match]] = []
+        for entity, matcher in self._matchers():
+            matches = matcher.find_all(text)
+            if entity == PRODUCT_ENTITY:
+                matches = extend_mentions(text, matches, product_vocabularies(self._catalog))
+            candidates.extend((entity, match) for match in matches)
         # Countries and products never overlap: the longer mention wins, a country on a tie.
         order = {entity: rank for rank, entity in enumerate(ENTITY_TYPES)}
         candidates.sort(key=lambda c: (c[1].start - c[1].end, c[1].start, order[c[0]]))

@@ -24,6 +24,13 @@ Order numbers, emails, phone numbers, URLs, digits and emoji are removed before 
 ``"BL-10001 anna@example.de"`` contains no words, and a German email address does not make a
 message German. A message with nothing left has role ``None``.
 
+lingua then judges only the message's dominant script (:func:`lingua_text`: an Arabic sentence
+naming an English product is Arabic) and, in Latin script, the words without names. Its
+confidences are multiplied by ``word_weight`` for every common word only one of the languages
+uses (:mod:`borderless.nlu.language_words`: "ese", "você", "merci", "sono"), which settles the
+short Spanish/Portuguese and French/Italian messages lingua alone confuses; kana-less text with
+Japanese-only kanji words ("住所変更") is Japanese, not Chinese.
+
 The component never adds entities and never touches the message's ``entities``: the evidence
 describes the whole message, not a span, and ``rasa test`` compares every predicted entity with
 the annotated test data, where a span-less ``language`` entity would count as an error. The rest
@@ -62,6 +69,11 @@ from borderless.i18n.language import (
     SUPPORTED_LANGUAGES,
     normalize_locale,
 )
+from borderless.nlu.language_words import (
+    CHINESE_CHARACTERS,
+    DISTINCTIVE_WORDS,
+    JAPANESE_KANJI_WORDS,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +99,8 @@ _SENTENCE_END = regex.compile(r"[.!?¿¡:;\n。！？]")
 _DIGIT = regex.compile(r"\d")
 _CJK_LANGUAGES = frozenset({"ja", "zh"})
 _ARABIC_LANGUAGES = frozenset({"ar"})
+_ENGLISH_CONTRACTION = regex.compile(r"\p{L}'(?:t|s|re|ve|ll|d|m)$")
+_WORD_LANGUAGE = {word: language for language, words in DISTINCTIVE_WORDS.items() for word in words}
 
 # lingua keeps its language models in a process-wide cache, but building a detector with
 # preloaded models still costs ~0.45 s; share one per configuration (Rasa may create the
@@ -119,6 +133,13 @@ class TextEvidence:
     cjk_chars: int = 0
     arabic_words: int = 0
     other_words: int = 0
+    #: Per script, the words lingua should judge when that script dominates the message:
+    #: Latin words without the capitalized ones inside a sentence (names, brands, products).
+    latin_text: str = ""
+    cjk_text: str = ""
+    arabic_text: str = ""
+    #: Lower-cased Latin words (names excluded), for the distinctive-word evidence.
+    latin_lower: tuple[str, ...] = ()
 
     def units_for(self, language: str) -> int:
         """How much text the detected ``language`` is based on, in that script's units."""
@@ -153,6 +174,7 @@ def extract_evidence(text: str, max_chars: int) -> TextEvidence:
     kept: list[str] = []
     size = 0
     latin = cjk = arabic = other = 0
+    by_script: dict[str, list[str]] = {"latin": [], "cjk": [], "arabic": []}
     previous_end = 0
     for match in _WORD.finditer(cleaned):
         kind = match.lastgroup
@@ -173,11 +195,66 @@ def extract_evidence(text: str, max_chars: int) -> TextEvidence:
         if kind == "latin":
             if sentence_start or not word[0].isupper() or word.isupper():
                 latin += 1
+                by_script["latin"].append(word)
         elif kind == "cjk":
             cjk += len(word)
+            by_script["cjk"].append(word)
         else:
             arabic += 1
-    return TextEvidence(" ".join(kept), latin, cjk, arabic, other)
+            by_script["arabic"].append(word)
+    return TextEvidence(
+        " ".join(kept),
+        latin,
+        cjk,
+        arabic,
+        other,
+        latin_text=" ".join(by_script["latin"]),
+        cjk_text=" ".join(by_script["cjk"]),
+        arabic_text=" ".join(by_script["arabic"]),
+        latin_lower=tuple(word.lower().replace("’", "'") for word in by_script["latin"]),
+    )
+
+
+def lingua_text(evidence: TextEvidence) -> str:
+    """The part of the message lingua should judge: its dominant script's words.
+
+    Only Arabic is written in Arabic script and only Japanese and Chinese in Han/Kana, so
+    "Leather weekender bag فيها مكان للابتوب؟" is judged by its Arabic words, not by the
+    English product name in it. Latin text is judged without names when two or more other
+    words remain ("el Smartwatch S3 es compatible con iPhone?" → "el es compatible con").
+    """
+    latin = evidence.latin_words
+    if evidence.arabic_words >= 2 or (evidence.arabic_words and evidence.arabic_words >= latin):
+        return evidence.arabic_text
+    if evidence.cjk_chars and evidence.cjk_chars >= 2 * latin:
+        return evidence.cjk_text
+    if latin >= 2 and not evidence.arabic_words and not evidence.cjk_chars:
+        return evidence.latin_text
+    return evidence.text
+
+
+def japanese_kanji(cjk_text: str) -> bool:
+    """Whether kana-less CJK text uses Japanese-only words and no everyday Chinese."""
+    if not cjk_text or regex.search(r"[\p{Hiragana}\p{Katakana}]", cjk_text):
+        return False
+    if any(ch in CHINESE_CHARACTERS for ch in cjk_text):
+        return False
+    return any(word in cjk_text for word in JAPANESE_KANJI_WORDS)
+
+
+def word_evidence(words: tuple[str, ...]) -> dict[str, int]:
+    """How many of ``words`` are distinctive for each language (``language_words``)."""
+    counts: dict[str, int] = {}
+    for word in words:
+        if word not in _WORD_LANGUAGE and _ENGLISH_CONTRACTION.search(word):
+            counts["en"] = counts.get("en", 0) + 1  # "haven't", "where's", "we'll"
+            continue
+        parts = [word] if word in _WORD_LANGUAGE else word.split("'")
+        for part in parts:
+            language = _WORD_LANGUAGE.get(part)
+            if language is not None:
+                counts[language] = counts.get(language, 0) + 1
+    return counts
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
@@ -200,6 +277,9 @@ class LanguageDetector(GraphComponent):
             "min_words": 3,
             "min_cjk_chars": 4,
             "min_arabic_words": 2,
+            # lingua's confidence in a language is multiplied by this for every word of the
+            # message that only this language uses (borderless/nlu/language_words.py); 1 = off.
+            "word_weight": 4.0,
             # lingua's top confidence, and its lead over the runner-up, for "detected".
             "min_confidence": 0.5,
             "min_margin": 0.25,
@@ -239,6 +319,7 @@ class LanguageDetector(GraphComponent):
         self._min_words = int(self._config["min_words"])
         self._min_cjk_chars = int(self._config["min_cjk_chars"])
         self._min_arabic_words = int(self._config["min_arabic_words"])
+        self._word_weight = float(self._config["word_weight"])
         self._min_confidence = float(self._config["min_confidence"])
         self._min_margin = float(self._config["min_margin"])
         self._min_guess_confidence = float(self._config["min_guess_confidence"])
@@ -359,7 +440,9 @@ class LanguageDetector(GraphComponent):
             return details
         ranking = [
             (value.language.iso_code_639_1.name.lower(), float(value.value))
-            for value in self._get_detector().compute_language_confidence_values(evidence.text)
+            for value in self._get_detector().compute_language_confidence_values(
+                lingua_text(evidence)
+            )
         ]
         if ranking and ranking[0][0] in self._unsupported:
             # Not ours: say so when the evidence is strong, but never switch to it.
@@ -376,9 +459,29 @@ class LanguageDetector(GraphComponent):
         # Grade the supported languages among themselves: "danke" must stay a German guess
         # even when Dutch scored higher overall.
         ranking = [(code, value) for code, value in ranking if code in self._languages]
+        if self._word_weight != 1.0 and evidence.latin_lower:
+            # Function words only one of our languages uses ("ese", "merci", "você") settle
+            # what character n-grams leave open on a short message.
+            counts = word_evidence(evidence.latin_lower)
+            ranking = sorted(
+                (
+                    (code, value * self._word_weight ** counts.get(code, 0))
+                    for code, value in ranking
+                ),
+                key=lambda item: -item[1],
+            )
         total = sum(value for _, value in ranking)
         if not ranking or total <= 0.0:
             return details
+        if (
+            ranking[0][0] == "zh"
+            and "ja" in self._languages
+            and japanese_kanji(evidence.cjk_text)
+            and evidence.cjk_chars >= 2 * evidence.latin_words
+        ):
+            # Kanji-only Japanese ("住所変更"): lingua cannot tell it from Chinese, its words can.
+            ranking = sorted(ranking, key=lambda item: item[0] != "ja")
+            ranking[0], ranking[1] = ("ja", ranking[1][1]), ("zh", ranking[0][1])
         language, top_value = ranking[0]
         confidence = round(top_value / total, 4)
         runner_up_confidence = round(ranking[1][1] / total, 4) if len(ranking) > 1 else 0.0

@@ -416,3 +416,32 @@ def test_latency_on_a_typical_message(extractor: GazetteerEntityExtractor) -> No
     per_call = (time.perf_counter() - started) / runs
     print(f"\nGazetteerEntityExtractor: {len(text)} characters in {per_call * 1000:.3f} ms")
     assert per_call < 0.01
+
+
+@pytest.mark.parametrize(
+    ("text", "span"),
+    [
+        # A descriptor the product's own names use in some language joins the mention.
+        ("le tapis de yoga en liège est antidérapant ?", "tapis de yoga en liège"),
+        ("la sedia da ufficio ergonomica ha il poggiatesta?", "sedia da ufficio ergonomica"),
+        ("quanto custa o frete do mini projetor 1080p?", "mini projetor 1080p"),
+        ("as sapatilhas de trail running ficam apertadas", "sapatilhas de trail running"),
+        ("el aceite de perfume oud lleva alcohol?", "aceite de perfume oud"),
+        ("wie riecht das Oud Parfümöl", "Oud Parfümöl"),
+        ("la borsa weekender in pelle entra in cabina?", "borsa weekender in pelle"),
+        ("kann man den Smoothie-Mixer per usb laden", "Smoothie-Mixer"),
+        # Anything else stays out.
+        ("los cascos de mi hermano", "cascos"),
+        ("the yoga mat on sale", "yoga mat"),
+        ("my earbuds are broken", "earbuds"),
+    ],
+)
+def test_product_mentions_take_their_descriptors(
+    extractor: GazetteerEntityExtractor, text: str, span: str
+) -> None:
+    spans = [
+        text[e["start"] : e["end"]]
+        for e in run(extractor, text).get("entities") or []
+        if e["entity"] == "product"
+    ]
+    assert spans == [span]
