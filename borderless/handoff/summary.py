@@ -64,6 +64,7 @@ REASONS = {
     "product_question": "Product question",
     "complaint": "Complaint",
     "data_privacy": "Data privacy",
+    "start_over": "Started over",
     "nlu_fallback": "Not understood",
     "chargeback": "Chargeback",
     "legal": "Legal threat",
