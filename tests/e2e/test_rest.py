@@ -260,8 +260,9 @@ def test_a_person_takes_over_replies_and_hands_back(bot: Bot) -> None:
     assert "order number" in bot.text(me, "where is my order?")
 
 
-def test_the_phone_a_channel_knows_verifies_the_order(bot: Bot, shop_orders: dict) -> None:
+def test_a_phone_claimed_in_rest_metadata_proves_nothing(bot: Bot, shop_orders: dict) -> None:
+    """Only WhatsApp connectors vouch for the sender's number (tests/actions/test_orders.py); a
+    REST client can put anyone's phone in the metadata, so it is still asked for the contact."""
     phone = shop_orders["BL-10001"]["phone"]
-    assert "Germany" in bot.text(new_sender(), "where is my order BL-10001", phone=phone)
-    stranger = bot.text(new_sender(), "where is my order BL-10001", phone="+15555550100")
-    assert "couldn't find an order" in stranger and "Germany" not in stranger
+    answer = bot.text(new_sender(), "where is my order BL-10001", phone=phone)
+    assert "Germany" not in answer and "email address or phone number" in answer

@@ -108,6 +108,9 @@ def test_text_with_brackets_is_skipped_not_mangled(root: Path) -> None:
 
 @pytest.mark.e2e
 def test_export_through_the_api_validates_and_writes(workbench: Workbench, stack: Stack) -> None:
+    # The workbench (and its project copy) is shared by the session: the browser test may have
+    # exported this very message already. Start from no earlier export, so the line is new.
+    (workbench.root / "data" / "nlu" / "de" / "workbench.yml").unlink(missing_ok=True)
     lena = workbench.client("lena")
     status, body = lena.get(f"/api/conversations/{stack.senders['de_misunderstood']}")
     turn = body["turns"][1]
