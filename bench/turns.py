@@ -120,9 +120,34 @@ LANGUAGES: dict[str, Phrases] = {
 }  # fmt: skip
 
 
+# The flows of the order-change and answers work, read-only so the demo shop can be reused:
+# refund status in one message (BL-10016 has a refunded return), a stock question from the
+# catalog, a double charge (policies + offer of a person). Phrasings from tests/e2e.
+REFUND = ("BL-10016", "jonas.becker@example.de")
+FLOWS: dict[str, tuple[str, str, str]] = {
+    "en": ("Where is my refund? Order {number}, email {email}", "Is the smartwatch in stock?",
+           "I was charged twice for my order"),
+    "de": ("Wann bekomme ich mein Geld zurück? Bestellung {number}, E-Mail {email}",
+           "Ist die Smartwatch auf Lager?", "Mir wurde die Bestellung doppelt abgebucht"),
+    "fr": ("Où en est mon remboursement ? Commande {number}, e-mail {email}",
+           "La montre connectée est-elle en stock ?", "J'ai été débité deux fois pour ma commande"),
+    "es": ("¿Dónde está mi reembolso? Pedido {number}, correo {email}",
+           "¿El reloj inteligente está disponible?", "Me cobraron dos veces el pedido"),
+    "it": ("Dov'è il mio rimborso? Ordine {number}, email {email}",
+           "L'orologio smart è disponibile?", "Mi avete addebitato due volte l'ordine"),
+    "pt": ("Cadê meu reembolso? Pedido {number}, e-mail {email}",
+           "O relógio inteligente está em estoque?", "Fui cobrado duas vezes pelo pedido"),
+    "ja": ("返金状況を教えてください。注文{number}、メールは{email}です",
+           "スマートウォッチの在庫はありますか？", "注文の代金が二重に請求されました"),
+    "zh": ("退款进度怎么样？订单{number}，邮箱{email}", "智能手表有货吗？", "我的订单被扣了两次钱"),
+    "ar": ("متى ترجع فلوسي؟ الطلب {number} والبريد {email}", "هل الساعة الذكية متوفرة؟",
+           "تم خصم المبلغ مرتين من بطاقتي"),
+}  # fmt: skip
+
+
 def borderless_conversations() -> list[Conversation]:
-    """Five kinds of conversation per language, interleaved so any prefix is a fair mix."""
-    by_kind: list[list[Conversation]] = [[], [], [], [], []]
+    """Eight kinds of conversation per language, interleaved so any prefix is a fair mix."""
+    by_kind: list[list[Conversation]] = [[], [], [], [], [], [], [], []]
     for index, (language, say) in enumerate(LANGUAGES.items()):
         number, email = ANNA if index % 2 else JOHN
         one = say.order_in_one.format(number=number, email=email)
@@ -146,6 +171,15 @@ def borderless_conversations() -> list[Conversation]:
             )
         )
         by_kind[4].append((f"complaint/{language}", (Turn(say.greet), Turn(say.complaint))))
+        refund, stock, charged = FLOWS[language]
+        by_kind[5].append(
+            (
+                f"refund status/{language}",
+                (Turn(refund.format(number=REFUND[0], email=REFUND[1]), expect="R10016"),),
+            )
+        )
+        by_kind[6].append((f"stock question/{language}", (Turn(stock),)))
+        by_kind[7].append((f"double charge/{language}", (Turn(charged),)))
     return [c for group in zip(*by_kind, strict=True) for c in group]
 
 
