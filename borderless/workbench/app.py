@@ -37,7 +37,7 @@ from sanic.response import json as sanic_json
 from borderless.handoff.auth import SESSION_MAX_AGE, LoginRateLimiter, Session, SessionSigner
 from borderless.i18n.language import SUPPORTED_LANGUAGES
 from borderless.settings import PROJECT_ROOT
-from borderless.workbench import export, review
+from borderless.workbench import export, review, stories
 from borderless.workbench.annotations import (
     AnnotationError,
     AnnotationStore,
@@ -94,6 +94,7 @@ def create_workbench_app(
     *,
     root: Path = PROJECT_ROOT,
     validator: export.Validator = export.rasa_validate,
+    story_validator: stories.StoryValidator = stories.domain_check,
     clock: Callable[[], float] = time.time,
     rate_limiter: LoginRateLimiter | None = None,
     secure_cookies: bool = False,
@@ -312,7 +313,52 @@ def create_workbench_app(
     @app.get("/conversations/<sender_id:str>")
     async def conversation_page(request: Request, sender_id: str) -> HTTPResponse:
         return render(
-            request, "conversation.html", conversation=await conversation_view(request, sender_id)
+            request,
+            "conversation.html",
+            conversation=await conversation_view(request, sender_id),
+            sender_id=sender_id,
+        )
+
+    # -- save as test story -----------------------------------------------------------------
+
+    async def story_plan(sender_id: str) -> stories.StoryPlan:
+        conversation = await call(reader.conversation, sender_id)
+        if conversation is None:
+            raise NotFound("no such conversation")
+        annotations = await call(store.for_events, [m.event_id for m in conversation.messages])
+        return await call(stories.plan, conversation, annotations, root)
+
+    async def save_story(sender_id: str) -> tuple[stories.StoryPlan, export.Validation]:
+        plan = await story_plan(sender_id)
+        return plan, await call(stories.apply, plan, story_validator)
+
+    @app.get("/api/conversations/<sender_id:str>/story")
+    async def api_story_diff(_request: Request, sender_id: str) -> HTTPResponse:
+        return sanic_json((await story_plan(sender_id)).as_dict(root))
+
+    @app.post("/api/conversations/<sender_id:str>/story")
+    async def api_story_save(_request: Request, sender_id: str) -> HTTPResponse:
+        plan, result = await save_story(sender_id)
+        body = plan.as_dict(root)
+        body.update(written=result.ok and plan.changed, valid=result.ok, output=result.output)
+        return sanic_json(body, status=200 if result.ok else 422)
+
+    @app.get("/conversations/<sender_id:str>/story")
+    async def story_page(request: Request, sender_id: str) -> HTTPResponse:
+        plan = await story_plan(sender_id)
+        return render(request, "story.html", sender_id=sender_id, plan=plan.as_dict(root))
+
+    @app.post("/conversations/<sender_id:str>/story")
+    async def story_submit(request: Request, sender_id: str) -> HTTPResponse:
+        plan, result = await save_story(sender_id)
+        return render(
+            request,
+            "story.html",
+            200 if result.ok else 422,
+            sender_id=sender_id,
+            plan=plan.as_dict(root),
+            result=result,
+            current=(await story_plan(sender_id)).as_dict(root),
         )
 
     # -- annotate ----------------------------------------------------------------------------

@@ -190,6 +190,10 @@ def test_save_a_real_conversation_through_the_api(workbench: Workbench, stack: S
     assert preview["file"] == "tests/stories/workbench_en.yml"
     assert preview["changed"] and "+  - story: workbench" in preview["diff"]
     assert "anna.schmidt" not in preview["diff"]
+    page = lena.get(f"/conversations/{sender}")[1]
+    assert "Save as test story" in page and f"/conversations/{sender}/story" in page
+    status, page = lena.get(f"/conversations/{sender}/story")
+    assert status == 200 and 'id="story-button"' in page and "anna.schmidt" not in page
     forged = workbench.client("lena")
     forged.csrf = "forged"
     assert forged.post(f"/api/conversations/{sender}/story")[0] == 403
