@@ -69,6 +69,9 @@ class Message:
     actions: list[str] = field(default_factory=list)
     bot_texts: list[str] = field(default_factory=list)
     before_handoff: bool = False
+    # What followed the message in order, for test stories: ("action", name) for every action
+    # but action_listen, ("active_loop", form name or None) when a form started or ended.
+    steps: list[tuple[str, str | None]] = field(default_factory=list)
 
     @property
     def fallback(self) -> bool:
@@ -238,6 +241,10 @@ def build_conversation(sender_id: str, rows: Iterable[Any]) -> Conversation:
                     messages[-1].before_handoff = True
             if messages and row.action_name != "action_listen":
                 messages[-1].actions.append(row.action_name)
+                messages[-1].steps.append(("action", row.action_name))
+        elif kind == "active_loop" and messages:
+            loop = data.get("name")
+            messages[-1].steps.append(("active_loop", str(loop) if loop else None))
         elif kind == "bot" and messages and data.get("text"):
             messages[-1].bot_texts.append(str(data["text"]))
         elif kind == "slot":

@@ -6,8 +6,9 @@ is written.
   synthetic values of exports (:func:`borderless.workbench.masking.synthesize`), entities as
   ``[value](type)`` markup on that text, and the intent: the trainer's where the message is
   annotated (intent and entities), else what the assistant predicted.
-* The bot's actions follow as ``action`` steps; ``action_listen`` and the session start are left
-  out, and so are slots and active loops (the story tests intents, entities and actions).
+* The bot's actions follow as ``action`` steps, with ``active_loop`` steps where a form started
+  or ended; ``action_listen`` and the session start are left out, and so are slots: their
+  values (an address, a contact typed as free text) cannot be masked reliably out of context.
 * A story is named ``workbench <hash of the sender id> <date>`` (never the sender id: on some
   channels it is a phone number); saving the same conversation again replaces its story.
 """
@@ -128,7 +129,11 @@ def render_story(
         if not text or not intent:
             continue
         lines += ["      - user: |\n", f"          {text}\n", f"        intent: {intent}\n"]
-        lines += [f"      - action: {a}\n" for a in message.actions if a not in SKIPPED_ACTIONS]
+        for kind, name in message.steps:
+            if kind == "action" and name and name not in SKIPPED_ACTIONS:
+                lines.append(f"      - action: {name}\n")
+            elif kind == "active_loop":
+                lines.append(f"      - active_loop: {name or 'null'}\n")
     return "".join(lines)
 
 
@@ -204,7 +209,7 @@ def plan(
 
 
 def domain_labels(domain_file: Path) -> dict[str, set[str]]:
-    """Intents, entities and actions (with responses and forms) a story may use."""
+    """Intents, entities, forms and actions (with responses and forms) a story may use."""
     domain = yaml.safe_load(domain_file.read_text(encoding="utf-8")) or {}
 
     def names(items: Any) -> set[str]:
@@ -215,6 +220,7 @@ def domain_labels(domain_file: Path) -> dict[str, set[str]]:
     return {
         "intents": names(domain.get("intents")) | DEFAULT_INTENTS,
         "entities": names(domain.get("entities")),
+        "forms": names(domain.get("forms")),
         "actions": names(domain.get("actions"))
         | names(domain.get("responses"))
         | names(domain.get("forms"))
@@ -252,6 +258,8 @@ def check(content: str, labels: Mapping[str, set[str]]) -> list[str]:
                         problems.append(f"{name}: entity {entity} is not in the domain")
             elif "action" in step and step["action"] not in labels["actions"]:
                 problems.append(f"{name}: action {step['action']} is not in the domain")
+            elif step.get("active_loop") not in (None, *labels["forms"]):
+                problems.append(f"{name}: form {step['active_loop']} is not in the domain")
     return problems
 
 

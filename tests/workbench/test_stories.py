@@ -87,6 +87,11 @@ def conversation() -> Any:
             ),
             action(7, "action_default_fallback"),
             action(8, "action_listen"),
+            user(9, "wo ist meine Bestellung", "order_status"),
+            action(10, "order_status_form"),
+            row(11, "active_loop", {"name": "order_status_form"}),
+            row(12, "slot", {"name": "requested_slot", "value": "order_number"}),
+            action(13, "action_listen"),
         ],
     )
 
@@ -133,6 +138,9 @@ def test_a_conversation_becomes_a_story_without_personal_data(root: Path) -> Non
             "intent": "nlu_fallback",
         },
         {"action": "action_default_fallback"},
+        {"user": "wo ist meine Bestellung\n", "intent": "order_status"},
+        {"action": "order_status_form"},
+        {"active_loop": "order_status_form"},
     ]
     assert plan.problems == []
     assert plan.diff.startswith("--- a/tests/stories/workbench_de.yml")
