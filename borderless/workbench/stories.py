@@ -182,6 +182,8 @@ def plan(
     path = root / STORIES_DIR / f"workbench_{language_of(conversation)}.yml"
     old = path.read_text(encoding="utf-8") if path.exists() else ""
     head, blocks = split_stories(old) if old else (HEADER, [])
+    if not head.endswith("\n"):
+        head += "\n"
     name = story_name(conversation)
     key = f"workbench {story_key(conversation.sender_id)} "
     replaced = False

@@ -220,3 +220,12 @@ def test_save_a_real_conversation_through_the_api(workbench: Workbench, stack: S
     assert any("action" in step for step in story["steps"])
     assert lena.get(f"/api/conversations/{sender}/story")[1]["changed"] is False
     assert lena.get("/api/conversations/no-such-sender/story")[0] == 404
+
+
+def test_a_form_missing_from_the_domain_is_a_problem(root: Path) -> None:
+    labels = stories.domain_labels(root / "domain.yml")
+    content = stories.HEADER + (
+        "  - story: s\n    steps:\n      - active_loop: gone_form\n      - active_loop: null\n"
+    )
+    assert stories.check(content, labels) == ["s: form gone_form is not in the domain"]
+    assert stories.check("stories: [", labels)[0].startswith("not valid YAML")
