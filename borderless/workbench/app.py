@@ -1,7 +1,8 @@
 """The trainer workbench: a Sanic app with server-rendered pages and a small JSON API.
 
 Pages (all behind the login, :mod:`borderless.workbench.auth`): ``/`` the inbox, ``/conversations``
-the review with filters, ``/conversations/<id>`` one conversation, ``/annotate/<event id>`` the
+the review with filters, ``/conversations/<id>`` one conversation (``/conversations/<id>/story``
+saves it as a test story, :mod:`.stories`), ``/annotate/<event id>`` the
 keyboard-driven annotation view, ``/export`` the diff and the export, ``/retrain`` training,
 comparison and activation. The JSON API under ``/api`` is what the pages' scripts call and what
 the tests drive; every POST needs the session's CSRF token (form field or ``X-CSRF-Token``).
