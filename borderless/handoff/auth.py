@@ -257,3 +257,25 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+def set_session_cookie(
+    response: Any, name: str, cookie: str, max_age: int, secure: bool = False
+) -> None:
+    """Put a signed session cookie on a (Sanic) response: HttpOnly, SameSite=Lax, whole site,
+    expiring with the session; Secure behind HTTPS. Shared by the console and the workbench."""
+    response.cookies[name] = cookie
+    morsel = response.cookies[name]
+    morsel["httponly"] = True
+    morsel["samesite"] = "Lax"
+    morsel["path"] = "/"
+    morsel["max-age"] = max_age
+    if secure:
+        morsel["secure"] = True
+
+
+def clear_session_cookie(response: Any, name: str) -> None:
+    """Expire the session cookie ``name`` (logout)."""
+    response.cookies[name] = ""
+    response.cookies[name]["path"] = "/"
+    response.cookies[name]["max-age"] = 0

@@ -52,7 +52,9 @@ from borderless.handoff.auth import (
     Session,
     SessionSigner,
     authenticate,
+    clear_session_cookie,
     load_agents,
+    set_session_cookie,
 )
 from borderless.handoff.rasa_api import LATEST, RasaApiError, RasaHttpApi
 from borderless.handoff.summary import ConsoleCatalog, console_catalog
@@ -207,23 +209,14 @@ def create_console_app(
         limiter.succeeded(client)
         cookie, _session = signer.issue(agent.username)
         response = redirect(target, status=303)
-        response.cookies[COOKIE_NAME] = cookie
-        morsel = response.cookies[COOKIE_NAME]
-        morsel["httponly"] = True
-        morsel["samesite"] = "Lax"
-        morsel["path"] = "/"
-        morsel["max-age"] = signer.max_age
-        if secure_cookies:
-            morsel["secure"] = True
+        set_session_cookie(response, COOKIE_NAME, cookie, signer.max_age, secure_cookies)
         return response
 
     @app.route("/logout", methods=["GET", "POST"])
     async def logout(_request: Request) -> HTTPResponse:
         # GET works too: forcing someone to log out is harmless, a dead logout link is not.
         response = redirect("/login", status=303)
-        response.cookies[COOKIE_NAME] = ""
-        response.cookies[COOKIE_NAME]["path"] = "/"
-        response.cookies[COOKIE_NAME]["max-age"] = 0
+        clear_session_cookie(response, COOKIE_NAME)
         return response
 
     # -- queue -------------------------------------------------------------------------------

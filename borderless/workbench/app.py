@@ -35,7 +35,14 @@ from sanic.exceptions import NotFound
 from sanic.response import HTTPResponse, html, redirect
 from sanic.response import json as sanic_json
 
-from borderless.handoff.auth import SESSION_MAX_AGE, LoginRateLimiter, Session, SessionSigner
+from borderless.handoff.auth import (
+    SESSION_MAX_AGE,
+    LoginRateLimiter,
+    Session,
+    SessionSigner,
+    clear_session_cookie,
+    set_session_cookie,
+)
 from borderless.i18n.language import SUPPORTED_LANGUAGES
 from borderless.settings import PROJECT_ROOT
 from borderless.workbench import export, review, stories
@@ -198,22 +205,13 @@ def create_workbench_app(
         limiter.succeeded(client)
         cookie, _session = signer.issue(trainer.username)
         response = redirect(target, status=303)
-        response.cookies[COOKIE_NAME] = cookie
-        morsel = response.cookies[COOKIE_NAME]
-        morsel["httponly"] = True
-        morsel["samesite"] = "Lax"
-        morsel["path"] = "/"
-        morsel["max-age"] = signer.max_age
-        if secure_cookies:
-            morsel["secure"] = True
+        set_session_cookie(response, COOKIE_NAME, cookie, signer.max_age, secure_cookies)
         return response
 
     @app.route("/logout", methods=["GET", "POST"])
     async def logout(_request: Request) -> HTTPResponse:
         response = redirect("/login", status=303)
-        response.cookies[COOKIE_NAME] = ""
-        response.cookies[COOKIE_NAME]["path"] = "/"
-        response.cookies[COOKIE_NAME]["max-age"] = 0
+        clear_session_cookie(response, COOKIE_NAME)
         return response
 
     @app.get("/api/session")
