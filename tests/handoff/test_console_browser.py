@@ -9,19 +9,16 @@ as ``make run`` starts them). Screenshots of every step land in the test's tempo
 
 from __future__ import annotations
 
-import os
 import re
 import sqlite3
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from borderless import launcher, training
-from borderless.handoff.tickets import Ticket, TicketStore
-from tests.e2e.test_rest import TOKEN, Agent, Bot, new_sender
+from tests.e2e.test_rest import Agent, Bot, new_sender
+from tests.handoff.conftest import console_stack, ticket_of
 
 pytestmark = pytest.mark.e2e
 
@@ -30,19 +27,7 @@ PASSWORD = "demo-password"
 
 @pytest.fixture(scope="module")
 def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bot]:
-    model = Path(os.environ.get("RASA_TEST_MODEL") or training.model_path())
-    if not model.exists():
-        pytest.fail(f"no trained model at {model}: run `make train` (make test does it first)")
-    overrides = {
-        "SHOP_API_TOKEN": "e2e-shop-token",
-        "RASA_AUTH_TOKEN": TOKEN,
-        "RASA_MODEL": str(model),
-        "HANDOFF_DESK": "console",
-    }
-    with launcher.stack(overrides, tmp_path_factory.mktemp("browser-stack")) as env:
-        stacked = Bot(env["RASA_URL"], env["CONSOLE_URL"])
-        stacked.handoff_database_url = env["HANDOFF_DATABASE_URL"]  # type: ignore[attr-defined]
-        stacked.tracker_db = env["TRACKER_STORE_URL"].removeprefix("sqlite:///")  # type: ignore[attr-defined]
+    with console_stack(tmp_path_factory.mktemp("browser-stack")) as stacked:
         yield stacked
 
 
@@ -189,16 +174,6 @@ def test_the_console_asks_for_a_login_and_refuses_a_wrong_password(
 
 # ------------------------------------------------------------------------------------------
 # Without the browser, on the same stack: triggers and session expiry through the real Rasa
-
-
-def ticket_of(bot: Bot, customer: str) -> Ticket:
-    ticket_id = bot.tracker(customer)["slots"]["handoff_ticket"]
-    assert ticket_id, bot.tracker(customer)["slots"]
-    store = TicketStore(bot.handoff_database_url)  # type: ignore[attr-defined]
-    try:
-        return store.get(int(ticket_id))
-    finally:
-        store.dispose()
 
 
 @pytest.mark.parametrize(

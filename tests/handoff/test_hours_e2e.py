@@ -10,7 +10,6 @@ answers again.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -20,9 +19,9 @@ from zoneinfo import ZoneInfo
 import pytest
 import yaml
 
-from borderless import launcher, training
-from borderless.handoff.tickets import Ticket, TicketStore
-from tests.e2e.test_rest import TOKEN, Agent, Bot, new_sender
+from borderless.handoff.tickets import Ticket
+from tests.e2e.test_rest import Agent, Bot, new_sender
+from tests.handoff.conftest import console_stack, ticket_of
 
 pytestmark = pytest.mark.e2e
 
@@ -49,30 +48,8 @@ def teams_file(directory: Path, closed_days: int) -> Path:
 
 @contextmanager
 def running(tmp: Path, closed_days: int) -> Iterator[Bot]:
-    model = Path(os.environ.get("RASA_TEST_MODEL") or training.model_path())
-    if not model.exists():
-        pytest.fail(f"no trained model at {model}: run `make train` (make test does it first)")
-    overrides = {
-        "SHOP_API_TOKEN": "e2e-shop-token",
-        "RASA_AUTH_TOKEN": TOKEN,
-        "RASA_MODEL": str(model),
-        "HANDOFF_DESK": "console",
-        "TEAMS_FILE": str(teams_file(tmp, closed_days)),
-    }
-    with launcher.stack(overrides, tmp) as env:
-        bot = Bot(env["RASA_URL"], env["CONSOLE_URL"])
-        bot.handoff_database_url = env["HANDOFF_DATABASE_URL"]  # type: ignore[attr-defined]
+    with console_stack(tmp, TEAMS_FILE=str(teams_file(tmp, closed_days))) as bot:
         yield bot
-
-
-def ticket_of(bot: Bot, customer: str) -> Ticket:
-    ticket_id = bot.tracker(customer)["slots"]["handoff_ticket"]
-    assert ticket_id, bot.tracker(customer)["slots"]
-    store = TicketStore(bot.handoff_database_url)  # type: ignore[attr-defined]
-    try:
-        return store.get(int(ticket_id))
-    finally:
-        store.dispose()
 
 
 CUSTOMERS = [
