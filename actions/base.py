@@ -6,6 +6,7 @@ from abc import ABC, abstractmethod
 
 from rasa_sdk import Action, Tracker
 
+from borderless.customers.identities import PHONE_CHANNELS
 from borderless.i18n.language import DEFAULT_LANGUAGE
 from borderless.services import Services, default_services
 
@@ -46,3 +47,12 @@ def asked_text(tracker: Tracker, intents: tuple[str, ...]) -> str:
         if intent in intents:
             return " ".join(str(e.get("text") or "") for e in users[index:])
     return str(tracker.latest_message.get("text") or "")
+
+
+def verified_phone(tracker: Tracker) -> str | None:
+    """The sender's phone number, only where the channel's connector set it after checking the
+    platform's signature (WhatsApp); REST and widget clients write any metadata they like."""
+    if tracker.get_latest_input_channel() not in PHONE_CHANNELS:
+        return None
+    phone = (tracker.latest_message.get("metadata") or {}).get("phone")
+    return phone if isinstance(phone, str) and phone else None

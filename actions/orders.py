@@ -10,32 +10,18 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions.base import BorderlessAction, UsesServices, conversation_language
+from actions.base import BorderlessAction, conversation_language, verified_phone
+from actions.verified_forms import MAX_FAILED_VERIFICATIONS, ValidatesOrderIdentity
 from borderless.commerce.contact import find_contact
 from borderless.commerce.errors import BackendError, OrderNotFound
 from borderless.commerce.models import Order, OrderLookup
-from borderless.customers.identities import PHONE_CHANNELS, ChannelIdentity
+from borderless.customers.identities import ChannelIdentity
 from borderless.i18n.order_replies import order_status_replies
 
-# After this many lookups that matched no order, the customer is offered a person.
-MAX_FAILED_VERIFICATIONS = 3
 
-
-class ValidateOrderStatusForm(UsesServices, FormValidationAction):
+class ValidateOrderStatusForm(ValidatesOrderIdentity, FormValidationAction):
     def name(self) -> str:
         return "validate_order_status_form"
-
-    def validate_order_number(
-        self,
-        value: Any,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> dict[str, Any]:
-        number = self.services.order_numbers.find(str(value or ""))
-        if number is None:
-            dispatcher.utter_message(response="utter_invalid_order_number")
-        return {"order_number": number}
 
     async def extract_order_contact(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -50,18 +36,6 @@ class ValidateOrderStatusForm(UsesServices, FormValidationAction):
             who(tracker), verified_phone(tracker)
         )
         return {"order_contact": contact} if contact else {}
-
-    def validate_order_contact(
-        self,
-        value: Any,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> dict[str, Any]:
-        contact = find_contact(str(value or ""))
-        if contact.value is None:
-            dispatcher.utter_message(response="utter_invalid_contact")
-        return {"order_contact": contact.value}
 
 
 def verified_order_facts(order: Order) -> dict[str, Any]:
@@ -116,15 +90,6 @@ class ActionCheckOrderStatus(BorderlessAction):
         if failures >= MAX_FAILED_VERIFICATIONS:
             dispatcher.utter_message(response="utter_offer_human")
         return [SlotSet("verification_failures", failures)]
-
-
-def verified_phone(tracker: Tracker) -> str | None:
-    """The sender's phone number, only where the channel's connector set it after checking the
-    platform's signature (WhatsApp); REST and widget clients write any metadata they like."""
-    if tracker.get_latest_input_channel() not in PHONE_CHANNELS:
-        return None
-    phone = (tracker.latest_message.get("metadata") or {}).get("phone")
-    return phone if isinstance(phone, str) and phone else None
 
 
 def who(tracker: Tracker) -> ChannelIdentity:

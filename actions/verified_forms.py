@@ -18,11 +18,12 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions.base import UsesServices
+from actions.base import UsesServices, verified_phone
 from borderless.commerce.contact import find_contact
 from borderless.commerce.errors import BackendError, OrderNotFound
 from borderless.commerce.models import OrderLookup
 
+# After this many lookups that matched no order, the customer is offered a person.
 MAX_FAILED_VERIFICATIONS = 3
 IDENTITY_SLOTS = ["order_number", "order_contact"]
 
@@ -43,7 +44,35 @@ def verified_lookup(tracker: Tracker) -> OrderLookup | None:
     return OrderLookup(number=number, email=contact.email, phone=contact.phone)
 
 
-class VerifiedOrderForm(UsesServices, FormValidationAction, ABC):
+class ValidatesOrderIdentity(UsesServices):
+    """The order number and the email or phone, validated alike in every order form."""
+
+    def validate_order_number(
+        self,
+        value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        number = self.services.order_numbers.find(str(value or ""))
+        if number is None:
+            dispatcher.utter_message(response="utter_invalid_order_number")
+        return {"order_number": number}
+
+    def validate_order_contact(
+        self,
+        value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        contact = find_contact(str(value or ""))
+        if contact.value is None:
+            dispatcher.utter_message(response="utter_invalid_contact")
+        return {"order_contact": contact.value}
+
+
+class VerifiedOrderForm(ValidatesOrderIdentity, FormValidationAction, ABC):
     # The slots asked after the order is verified and found fit for this flow.
     flow_slots: tuple[str, ...] = ()
 
@@ -95,32 +124,8 @@ class VerifiedOrderForm(UsesServices, FormValidationAction, ABC):
             and not tracker.get_slot("requested_slot")
         ):
             return {"order_contact": contact}
-        phone = (tracker.latest_message.get("metadata") or {}).get("phone")
+        phone = verified_phone(tracker)
         return {"order_contact": phone} if phone else {}
-
-    def validate_order_number(
-        self,
-        value: Any,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> dict[str, Any]:
-        number = self.services.order_numbers.find(str(value or ""))
-        if number is None:
-            dispatcher.utter_message(response="utter_invalid_order_number")
-        return {"order_number": number}
-
-    def validate_order_contact(
-        self,
-        value: Any,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> dict[str, Any]:
-        contact = find_contact(str(value or ""))
-        if contact.value is None:
-            dispatcher.utter_message(response="utter_invalid_contact")
-        return {"order_contact": contact.value}
 
     async def get_validation_events(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

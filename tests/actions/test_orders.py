@@ -172,3 +172,19 @@ async def test_a_phone_in_metadata_counts_only_where_whatsapp_proved_it(
     tracker.events = [{"event": "user", "text": "BL-10001", "input_channel": channel}]
     form = ValidateOrderStatusForm(services=services)
     assert await form.extract_order_contact(CollectingDispatcher(), tracker, domain) == {}
+
+
+@pytest.mark.parametrize(("channel", "taken"), [("whatsapp", True), ("rest", False)])
+async def test_the_order_change_forms_trust_a_phone_only_from_whatsapp(
+    services, domain, shop_orders, channel, taken
+):
+    """The return/refund/cancel/address forms share the order-status form's rule."""
+    from actions.returns import ValidateReturnForm
+
+    phone = shop_orders["BL-10001"]["phone"]
+    tracker = make_tracker(domain, order_number="BL-10001")
+    tracker.latest_message = {"text": "BL-10001", "metadata": {"phone": phone}}
+    tracker.events = [{"event": "user", "text": "BL-10001", "input_channel": channel}]
+    form = ValidateReturnForm(services=services)
+    extracted = await form.extract_order_contact(CollectingDispatcher(), tracker, domain)
+    assert extracted == ({"order_contact": phone} if taken else {})
