@@ -61,6 +61,8 @@ DISTINCTIVE_WORDS: dict[str, frozenset[str]] = {
         esto mío mía sí oye y mucho muchas muchos llegó llego llega envío devolución devolucion
         dirección direccion mañana correo tarjeta ayuda hablar alguien compré hice hace fue
         sin cancelen celu xfa dale sigo pides ponle darme perro baja
+        nadie entonces todavía aún dinero paquete cambiar gustaría vosotros sois oiga pues ahí
+        ningún ninguno llegado recibido cuenta bueno hoy ayer vaya finde
         """.split()
     ),
     "it": frozenset(
@@ -71,6 +73,9 @@ DISTINCTIVE_WORDS: dict[str, frozenset[str]] = {
         voglio puoi può potete ordine pacco spedizione rimborso consegna qualcuno parlare niente
         nessuno molto qualcosa c'è sto sta stato bene allora però poi dopo prima adesso
         di errore riesco ieri volte umano vero vera reale hanno per
+        dove chi tutto tutti senza oggi domani soldi indirizzo prodotto arrivato arrivata
+        spedito pagato funziona dell nell dall sull vostra vostri nostra fatto ricevuto subito
+        comunque magari bisogno faccio direi
         """.split()
     ),
     "pt": frozenset(
@@ -80,7 +85,9 @@ DISTINCTIVE_WORDS: dict[str, frozenset[str]] = {
         encomenda cartão cartao pagamento ajuda até vou ele ela eles muito bom boa tudo onde
         chegou chega foi são sao estão estao tem têm fazer pode cadê cade galera aí porcaria
         então entao mas pelo pela
-        você
+        em estou tô gostaria endereço endereco prazo frete correios produto dinheiro nenhum
+        nenhuma alguém alguem ninguém ninguem pessoa novamente depois vocês voces mim comigo
+        ficou pix comprei recebi entregue rastreio atendente esse essa num numa
         """.split()
     ),
 }
