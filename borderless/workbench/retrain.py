@@ -10,9 +10,9 @@
    and on every annotated message (:mod:`borderless.nlu.evaluation`), then compare: intent
    macro-F1 per language before/after, the confusions (gold -> predicted) whose counts changed,
    and the messages whose prediction changed.
-3. wait for the trainer: **activate** loads the model into the running Rasa server with
-   ``PUT /model`` (Rasa loads the new agent, then swaps it in: no restart, no refused request),
-   **discard** deletes it.
+3. wait for the trainer: **activate** loads the model into the running Rasa server beside the
+   old one and swaps it in (:mod:`borderless.channels.model_loader`: no restart, no refused
+   request, no customer waiting for the load), **discard** deletes it.
 """
 
 from __future__ import annotations
@@ -73,21 +73,36 @@ class RasaModelServer:
         return str(model) if model else None
 
     def activate(self, model: Path) -> None:
-        request = urllib.request.Request(
-            self._url("/model"),
-            data=json.dumps({"model_file": str(model)}).encode(),
-            headers={"Content-Type": "application/json"},
-            method="PUT",
-        )
+        """Loads ``model`` beside the running one and swaps it in (``PUT /webhooks/models/active``,
+        :mod:`borderless.channels.model_loader`: customers never wait for the load); where that
+        channel is not configured, Rasa's own ``PUT /model`` (messages wait while it loads)."""
+        body = json.dumps({"model_file": str(model)}).encode()
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                if response.status not in (200, 204):
-                    raise RasaServerError(f"Rasa answered {response.status} to PUT /model")
+            self._put("/webhooks/models/active", body)
         except urllib.error.HTTPError as exc:
-            detail = exc.read().decode(errors="replace")[:500]
-            raise RasaServerError(f"Rasa refused the model ({exc.code}): {detail}") from exc
+            if exc.code != 404 or b"no model file" in (detail := exc.read()):
+                raise self._refused(exc, detail if exc.code == 404 else None) from exc
+            try:
+                self._put("/model", body)
+            except urllib.error.HTTPError as fallback:
+                raise self._refused(fallback) from fallback
+            except (urllib.error.URLError, OSError) as error:
+                raise RasaServerError(f"Rasa unreachable: {error}") from error
         except (urllib.error.URLError, OSError) as exc:
             raise RasaServerError(f"Rasa unreachable: {exc}") from exc
+
+    def _put(self, path: str, body: bytes) -> None:
+        request = urllib.request.Request(
+            self._url(path), data=body, headers={"Content-Type": "application/json"}, method="PUT"
+        )
+        with urllib.request.urlopen(request, timeout=self.timeout) as response:
+            if response.status not in (200, 204):
+                raise RasaServerError(f"Rasa answered {response.status} to PUT {path}")
+
+    @staticmethod
+    def _refused(exc: urllib.error.HTTPError, detail: bytes | None = None) -> RasaServerError:
+        text = (detail if detail is not None else exc.read()).decode(errors="replace")[:500]
+        return RasaServerError(f"Rasa refused the model ({exc.code}): {text}")
 
 
 # ------------------------------------------------------------------------------------------
@@ -373,12 +388,13 @@ class Retrainer:
             given, out = Path(tmp) / "examples.json", Path(tmp) / "predictions.json"
             given.write_text(json.dumps(examples), encoding="utf-8")
             command = [self.python, "-m", "borderless.nlu.evaluation",
-                       "--examples", str(given), "--out", str(out)]  # fmt: skip
+                       "--examples", str(given), "--out", str(out),
+                       "--cache", str(self.root / "var" / "predictions")]  # fmt: skip
             for model in models:
                 command += ["--model", str(model)]
 
             def on_line(line: str) -> None:
-                if line.startswith("evaluated"):
+                if line.startswith("evaluated") or "predictions cached" in line:
                     state.step = line
                 elif "rror" in line:
                     self._log(line)
