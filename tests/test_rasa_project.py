@@ -49,3 +49,21 @@ def test_rasa_test_stories_pass(tmp_path: Path) -> None:
     failed = tmp_path / "failed_test_stories.yml"
     details = failed.read_text() if failed.exists() else ""
     assert result.returncode == 0, (result.stdout + result.stderr)[-4000:] + "\n" + details
+
+
+def test_every_language_story_passes_with_its_nlu(tmp_path: Path) -> None:
+    """`rasa test core` replays the intents written in a story; with `--e2e` it parses the user
+    text instead, so the nine languages' order-status and shipping-time conversations are
+    checked from the customer's words to the bot's actions."""
+    model = Path(os.environ.get("RASA_TEST_MODEL") or training.model_path())
+    if not model.exists():
+        pytest.fail(f"no trained model at {model}: run `make train` (make test does it first)")
+    result = subprocess.run(
+        [RASA, "test", "core", "--model", str(model),
+         "--stories", "tests/stories/test_every_language.yml", "--e2e",
+         "--out", str(tmp_path), "--fail-on-prediction-errors", "--no-plot"],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    failed = tmp_path / "failed_test_stories.yml"
+    details = failed.read_text() if failed.exists() else ""
+    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:] + "\n" + details

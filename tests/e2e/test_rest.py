@@ -192,7 +192,9 @@ def test_order_status_and_shipping_time_in_every_language(bot: Bot, language: st
     assert bot.tracker(me)["slots"]["language"] == language
     if language != "en":
         assert "Expected delivery" not in answer, answer
-    shipping = bot.text(new_sender(), shipping_question)
+    asker = new_sender()
+    shipping = bot.text(asker, shipping_question)
+    assert bot.tracker(asker)["latest_message"]["intent"]["name"] == "shipping_time", shipping
     assert (
         Locale.parse(language).territories[country] in shipping
         or locale_for(language, country).territories[country] in shipping
