@@ -499,6 +499,7 @@
         if (answer && (answer.ok === true || answer.error === "already_rated")) {
           rated(message, score);
           settle();
+          log.scrollTop = log.scrollHeight; // the thank-you made the card taller
           input.focus();
         } else {
           buttons.forEach(function (button) { button.disabled = false; });
