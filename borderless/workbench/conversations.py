@@ -12,7 +12,8 @@ Outcomes of a conversation, for filters and the inbox:
 ``handoff``      ``action_handoff`` ran or the ``handoff_ticket`` slot was set;
 ``fallback``     a message was classified ``nlu_fallback`` (or the default fallback ran);
 ``low_confidence`` a message's top intent is below :data:`LOW_CONFIDENCE`;
-``csat_low``     a ``csat`` slot (1-5, when a survey sets one) is 2 or less.
+``csat_low``     the customer rated it 2 stars or fewer: the ``csat`` slot (1-5) that the web
+                 widget's rating sets (``borderless/channels/widget/ratings.py``).
 """
 
 from __future__ import annotations

@@ -102,6 +102,8 @@ def conversation_summary(conversation: Conversation, see_personal_data: bool) ->
         "languages": sorted(conversation.languages),
         "channels": sorted(conversation.channels),
         "outcomes": sorted(conversation.outcomes),
+        # The customer's rating, 1-5, where they gave one in the web widget; else None.
+        "csat": conversation.csat,
         "intents": sorted(conversation.intents),
         "first_text": redaction(first.text, see_personal_data).text,
     }

@@ -51,6 +51,10 @@ class StubAgent:
     started: list[UserMessage] = field(default_factory=list)
     finished: list[UserMessage] = field(default_factory=list)
     responder: Responder | None = None
+    # What a channel may use beside handle_message (the widget's rating): set by the test.
+    tracker_store: Any = None
+    lock_store: Any = None
+    domain: Any = None
 
     async def handle_message(self, message: UserMessage) -> None:
         self.started.append(message)

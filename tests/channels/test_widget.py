@@ -8,14 +8,29 @@ import asyncio
 import json
 import re
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import pytest
 from rasa.core.channels.channel import UserMessage
+from rasa.core.lock_store import InMemoryLockStore
+from rasa.core.tracker_store import InMemoryTrackerStore
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
 
-from borderless.channels.widget.channel import MAX_MESSAGE_CHARS, RateLimit, WebWidgetInput
+from borderless.channels.widget.channel import (
+    MAX_MESSAGE_CHARS,
+    RateLimit,
+    WebWidgetInput,
+    WebWidgetOutput,
+)
+from borderless.channels.widget.ratings import ASK_RATING, asks_for_rating
 from borderless.channels.widget.storefront import load_products, render_page
+from borderless.i18n.nlg import CatalogNLG
+from borderless.settings import PROJECT_ROOT
 
 if TYPE_CHECKING:
     from conftest import RunningChannel, ServeChannel
@@ -28,6 +43,7 @@ class WidgetSocket:
 
     def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
         self.ws = ws
+        self.acks = 0
 
     @classmethod
     async def connect(cls, session: aiohttp.ClientSession, base_url: str) -> WidgetSocket:
@@ -52,6 +68,19 @@ class WidgetSocket:
             assert frame.startswith("42"), frame
             name, *args = json.loads(frame[2:])
             return name, (args[0] if args else None)
+
+    async def call(self, event: str, data: Any, timeout: float = 5.0) -> Any:
+        """Emit with an ack id, as widget.js does for a rating, and return the server's answer
+        (frames for other events in between are skipped)."""
+        self.acks += 1
+        ack_id = str(self.acks)
+        await self.ws.send_str("42" + ack_id + json.dumps([event, data]))
+        while True:
+            frame = await self.ws.receive_str(timeout=timeout)
+            if frame == "2":
+                await self.ws.send_str("3")
+            elif frame.startswith("43" + ack_id + "["):
+                return json.loads(frame[2 + len(ack_id) :])[0]
 
     async def session(self, asked: Any) -> str:
         await self.emit("session_request", {"session_id": asked})
@@ -216,6 +245,199 @@ async def test_nothing_else_is_served(running: RunningChannel, name: str) -> Non
 async def test_health(running: RunningChannel) -> None:
     async with running.session.get(f"{running.base_url}/webhooks/socketio/") as response:
         assert response.status == 200 and (await response.json()) == {"status": "ok"}
+
+
+# -- the rating (CSAT) at the end of a conversation ------------------------------------------------
+
+OTHER = "fedcba9876543210fedcba9876543210"
+
+
+@dataclass
+class Rated:
+    running: RunningChannel
+    channel: WebWidgetInput
+    store: InMemoryTrackerStore
+    domain: Domain
+
+    async def conversation(self, sender: str, *, asked: bool = True) -> None:
+        """A stored conversation whose last bot message asked for a rating (or did not)."""
+        custom = ASK_RATING if asked else None
+        events = [
+            ActionExecuted(ACTION_LISTEN_NAME),
+            UserUttered("bye", {"name": "goodbye", "confidence": 1.0}),
+            ActionExecuted("utter_goodbye"),
+            BotUttered("Thank you for writing to us.", {"custom": custom}),
+            ActionExecuted(ACTION_LISTEN_NAME),
+        ]
+        tracker = DialogueStateTracker.from_events(sender, events, self.domain.slots)
+        await self.store.save(tracker)
+
+    async def ratings(self, sender: str) -> list[Any]:
+        tracker = await self.store.retrieve(sender)
+        if tracker is None:
+            return []
+        return [e.value for e in tracker.events if isinstance(e, SlotSet) and e.key == "csat"]
+
+
+@pytest.fixture(scope="module")
+def domain() -> Domain:
+    return Domain.load(str(PROJECT_ROOT / "domain.yml"))
+
+
+@pytest.fixture
+async def rated(serve_channel: ServeChannel, domain: Domain) -> AsyncIterator[Rated]:
+    """The channel with a real in-memory tracker store and lock store behind the stub agent."""
+    channel = WebWidgetInput.from_credentials({})
+    assert isinstance(channel, WebWidgetInput)
+    async with serve_channel(channel) as running:
+        store = InMemoryTrackerStore(domain)
+        running.agent.tracker_store = store
+        running.agent.lock_store = InMemoryLockStore()
+        running.agent.domain = domain
+        yield Rated(running, channel, store, domain)
+
+
+async def test_a_rating_goes_to_the_sockets_own_session_only(rated: Rated) -> None:
+    await rated.conversation(SESSION)
+    await rated.conversation(OTHER)
+    widget = await socket(rated.running)
+    await widget.session(SESSION)
+    # A session id sent along with the rating is not where it goes.
+    answer = await widget.call("csat", {"score": 1, "session_id": OTHER})
+    assert answer == {"ok": True}
+    assert await rated.ratings(SESSION) == [1]
+    assert await rated.ratings(OTHER) == []
+    tracker = await rated.store.retrieve(SESSION)
+    assert tracker is not None and tracker.get_slot("csat") == 1
+    await widget.close()
+
+
+async def test_a_socket_without_a_session_cannot_rate(rated: Rated) -> None:
+    await rated.conversation(SESSION)
+    widget = await socket(rated.running)
+    answer = await widget.call("csat", {"score": 5, "session_id": SESSION})
+    assert answer == {"ok": False, "error": "no_session"}
+    assert await rated.ratings(SESSION) == []
+    await widget.close()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [{"score": 0}, {"score": 6}, {"score": -1}, {"score": 2.5}, {"score": "3"}, {"score": True},
+     {"score": None}, {}, {"stars": 4}, 3, "5", None, [1]],
+)  # fmt: skip
+async def test_only_a_whole_score_from_1_to_5_is_taken(rated: Rated, data: Any) -> None:
+    await rated.conversation(SESSION)
+    widget = await socket(rated.running)
+    await widget.session(SESSION)
+    assert await widget.call("csat", data) == {"ok": False, "error": "invalid_score"}
+    assert await rated.ratings(SESSION) == []
+    # The socket keeps working: a real rating afterwards is taken.
+    assert await widget.call("csat", {"score": 4}) == {"ok": True}
+    assert await rated.ratings(SESSION) == [4]
+    await widget.close()
+
+
+async def test_a_conversation_is_rated_once(rated: Rated) -> None:
+    await rated.conversation(SESSION)
+    widget = await socket(rated.running)
+    await widget.session(SESSION)
+    assert await widget.call("csat", {"score": 2}) == {"ok": True}
+    assert await widget.call("csat", {"score": 5}) == {"ok": False, "error": "already_rated"}
+    # Nor from another tab, or after a reload.
+    reloaded = await socket(rated.running)
+    await reloaded.session(SESSION)
+    assert await reloaded.call("csat", {"score": 5}) == {"ok": False, "error": "already_rated"}
+    assert await rated.ratings(SESSION) == [2]
+    for tab in (widget, reloaded):
+        await tab.close()
+
+
+async def test_a_session_without_a_conversation_gets_a_clear_error_and_nothing_is_lost(
+    rated: Rated,
+) -> None:
+    widget = await socket(rated.running)
+    await widget.session(SESSION)
+    answer = await widget.call("csat", {"score": 3})
+    assert answer == {"ok": False, "error": "no_conversation"}
+    # No conversation was made up for the rating ...
+    assert await rated.store.retrieve(SESSION) is None
+    # ... and once the conversation has ended, the same socket rates it.
+    await rated.conversation(SESSION)
+    assert await widget.call("csat", {"score": 3}) == {"ok": True}
+    assert await rated.ratings(SESSION) == [3]
+    await widget.close()
+
+
+async def test_a_conversation_that_was_not_asked_cannot_be_rated(rated: Rated) -> None:
+    # Ratings describe ended conversations: a script cannot rate in the middle of one.
+    await rated.conversation(SESSION, asked=False)
+    widget = await socket(rated.running)
+    await widget.session(SESSION)
+    assert await widget.call("csat", {"score": 1}) == {"ok": False, "error": "not_asked"}
+    assert await rated.ratings(SESSION) == []
+    await widget.close()
+
+
+async def test_without_a_tracker_store_the_rating_is_refused_not_raised(
+    running: RunningChannel,
+) -> None:
+    widget = await socket(running)
+    await widget.session(SESSION)
+    assert await widget.call("csat", {"score": 1}) == {"ok": False, "error": "unavailable"}
+    await widget.close()
+
+
+async def test_the_request_for_a_rating_reaches_the_widget_in_the_conversations_language(
+    rated: Rated,
+) -> None:
+    """A response with a custom payload, as Rasa's processor sends it; Rasa's own
+    SocketIOOutput would raise on it (it passes the payload to emit as keyword arguments)."""
+
+    async def answer(message: UserMessage) -> None:
+        assert message.output_channel is not None
+        await message.output_channel.send_response(
+            message.sender_id,
+            {"text": "Auf Wiedersehen!", "custom": ASK_RATING, "language": "de"},
+        )
+
+    rated.running.agent.responder = answer
+    widget = await socket(rated.running)
+    await widget.session(SESSION)
+    await widget.emit("user_uttered", {"message": "tschüss", "session_id": SESSION})
+    assert await widget.next_event() == ("bot_uttered", {"text": "Auf Wiedersehen!"})
+    assert await widget.next_event() == ("bot_uttered", {"custom": ASK_RATING, "language": "de"})
+    # The same through the output channel Rasa's HTTP API asks for (the console's hand-back).
+    output = rated.channel.get_output_channel()
+    assert isinstance(output, WebWidgetOutput)
+    await output.send_custom_json(SESSION, dict(ASK_RATING), language="ar")
+    assert await widget.next_event() == ("bot_uttered", {"custom": ASK_RATING, "language": "ar"})
+    await widget.close()
+
+
+ENDINGS = ("utter_goodbye", "utter_no_problem", "utter_handoff_back")
+
+
+@pytest.mark.parametrize("response", ENDINGS)
+def test_the_end_of_a_conversation_asks_for_a_rating_on_the_widget_only(
+    domain: Domain, response: str
+) -> None:
+    nlg = CatalogNLG(domain=domain)
+    on_widget = nlg.generate_localized(response, {"language": "ja"}, "socketio")
+    assert on_widget is not None and on_widget["custom"] == ASK_RATING
+    assert on_widget["language"] == "ja"
+    for channel in ("whatsapp", "twilio_whatsapp", "messenger", "collector", "rest"):
+        elsewhere = nlg.generate_localized(response, {"language": "ja"}, channel)
+        assert elsewhere is not None and "custom" not in elsewhere
+        # The same words, translated, on every channel.
+        assert elsewhere["text"] == on_widget["text"]
+    # Nothing else asks: no rating in the middle of a conversation.
+    asking = {
+        name
+        for name, variations in domain.responses.items()
+        if any(asks_for_rating(v.get("custom")) for v in variations)
+    }
+    assert asking == set(ENDINGS)
 
 
 # -- the storefront page --------------------------------------------------------------------------

@@ -3,8 +3,10 @@
 The stack is the one ``make run`` starts (shop, action server, Rasa with the trained model,
 console, storefront), on free ports with temporary databases. Real conversations through the
 widget: English step by step with a button tap, Arabic right to left with Arabic replies, a
-reload that keeps the conversation (on the page and on the server), keyboard use. Screenshots
-land in the test's tmp dir (``screenshots/``).
+reload that keeps the conversation (on the page and on the server), keyboard use, and the
+rating at the end of a conversation (after a goodbye, after an agent's hand-back) that the
+trainer workbench of the same stack then finds. Screenshots land in the test's tmp dir
+(``screenshots/``).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import pytest
 
 from borderless import launcher, training
 from borderless.handoff.rasa_api import RasaHttpApi
+from tests.workbench.conftest import TrainerClient
 
 pytestmark = pytest.mark.e2e
 
@@ -31,6 +34,8 @@ ARABIC = re.compile(r"[\u0600-\u06FF]")
 WIDGET = "#borderless-widget"
 BOT_TEXTS = f"{WIDGET} .bl-item-bot .bl-message"
 USER_TEXTS = f"{WIDGET} .bl-item-user .bl-message"
+RATING = f"{WIDGET} .bl-rating"
+STARS = f"{RATING} .bl-star"
 
 
 @pytest.fixture(scope="module")
@@ -94,6 +99,20 @@ def open_widget(page: Any, url: str) -> None:
 
 def session_id(page: Any) -> str:
     return str(page.evaluate("window.Borderless.state().sessionId"))
+
+
+def csat_values(env: dict[str, str], sender: str) -> list[Any]:
+    events = tracker(env, sender)["events"]
+    return [e["value"] for e in events if e["event"] == "slot" and e["name"] == "csat"]
+
+
+def focused_star(page: Any) -> int:
+    """1-5 for the star button that has the focus, 0 for anything else."""
+    return int(
+        page.evaluate(
+            f"Array.from(document.querySelectorAll({STARS!r})).indexOf(document.activeElement) + 1"
+        )
+    )
 
 
 def test_english_conversation_with_a_button_and_a_reload(
@@ -206,6 +225,20 @@ def test_arabic_page_is_right_to_left_and_the_bot_answers_in_arabic(
     assert "البريد الإلكتروني" not in reply and ARABIC.search(reply)
     page.shot("04-ar-second-order-not-asked-again")
 
+    # Goodbye: the rating, in Arabic and right to left; "next star" is the left arrow there.
+    assert page.locator(RATING).count() == 0
+    say(page, "مع السلامة", ARABIC)
+    card = page.locator(RATING)
+    card.wait_for()
+    assert card.get_attribute("lang") == "ar" and card.get_attribute("dir") == "rtl"
+    assert card.locator(".bl-rating-question").inner_text() == "كيف تُقيّم هذه المحادثة؟"
+    first, second = (page.locator(STARS).nth(i).bounding_box() for i in (0, 1))
+    assert first is not None and second is not None and second["x"] < first["x"]
+    page.locator(STARS).first.focus()
+    page.keyboard.press("ArrowLeft")
+    assert focused_star(page) == 2
+    page.shot("05-ar-rating")
+
 
 def test_an_agents_reply_from_the_console_reaches_the_open_widget(
     stack: dict[str, str], browser_page: Any
@@ -230,3 +263,72 @@ def test_an_agents_reply_from_the_console_reaches_the_open_widget(
     page.reload()
     page.locator(BOT_TEXTS).first.wait_for()
     assert bot_texts(page)[-1].endswith("Hier ist Mia vom Kundenservice.")
+    assert page.locator(RATING).count() == 0
+
+    # The agent resolves: the bot takes over again, and the customer is asked for a rating.
+    async def resolve() -> None:
+        api = RasaHttpApi(stack["RASA_URL"], TOKEN, timeout=30)
+        await api.resume(sender)
+        await api.trigger_intent(sender, "EXTERNAL_handoff_resolved")
+
+    before = len(bot_texts(page))
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, resolve()).result(timeout=60)
+    wait_for_reply(page, before, "Da bin ich wieder")
+    question = page.locator(f"{RATING} .bl-rating-question")
+    assert question.inner_text() == "Wie bewerten Sie dieses Gespräch?"
+    page.shot("02-de-rating-after-hand-back")
+
+
+def test_a_customer_rates_the_conversation_at_its_end_and_trainers_find_a_low_rating(
+    stack: dict[str, str], browser_page: Any
+) -> None:
+    page = browser_page
+    open_widget(page, f"{stack['STOREFRONT_URL']}/?lang=fr")
+    say(page, "Bonjour", re.compile(r"\S"))
+    say(page, "Vous êtes un robot ?", re.compile(r"\S"))
+    # Nothing pops up in the middle of a conversation.
+    assert page.locator(RATING).count() == 0
+    say(page, "Au revoir et bonne journée", "Merci de nous avoir écrit")
+    sender = session_id(page)
+    card = page.locator(RATING)
+    card.wait_for()
+    assert card.locator(".bl-rating-question").inner_text() == (
+        "Comment évaluez-vous cette conversation ?"
+    )
+    group = card.get_by_role("group", name="Comment évaluez-vous cette conversation ?")
+    labels = [b.get_attribute("aria-label") for b in group.get_by_role("button").all()]
+    assert labels == ["1 étoile : très mauvaise", "2 étoiles : mauvaise", "3 étoiles : correcte",
+                      "4 étoiles : bonne", "5 étoiles : excellente"]  # fmt: skip
+    page.shot("01-fr-rating")
+
+    # From the keyboard: arrows and Home within the stars, Enter rates.
+    page.locator(STARS).nth(2).focus()
+    page.keyboard.press("Home")
+    assert focused_star(page) == 1
+    page.keyboard.press("Enter")
+    card.get_by_text("Merci pour votre avis !").wait_for()
+    assert page.locator(f"{STARS}[aria-pressed='true']").count() == 1
+    assert page.locator(STARS).first.get_attribute("aria-pressed") == "true"
+    assert page.locator(f"{STARS}:disabled").count() == 5
+    assert csat_values(stack, sender) == [1]
+    page.shot("02-fr-rated")
+
+    # Once per session: a reload shows the rating given; another goodbye asks no more.
+    page.reload()
+    card.get_by_text("Merci pour votre avis !").wait_for()
+    page.locator(f"{WIDGET} .bl-input").click()
+    say(page, "au revoir", "Merci de nous avoir écrit")
+    page.wait_for_timeout(500)
+    assert page.locator(RATING).count() == 1
+    assert csat_values(stack, sender) == [1]
+
+    # The trainer workbench of the same stack lists it under "low CSAT".
+    lena = TrainerClient(stack["WORKBENCH_URL"])
+    assert lena.login("lena") == 200
+    status, body = lena.get("/api/conversations?outcome=csat_low")
+    assert status == 200, body
+    rated = [c for c in body["conversations"] if c["sender_id"] == sender]
+    assert rated and rated[0]["csat"] == 1 and "csat_low" in rated[0]["outcomes"]
+    status, body = lena.get("/api/conversations?outcome=csat_low&language=de")
+    assert sender not in {c["sender_id"] for c in body["conversations"]}

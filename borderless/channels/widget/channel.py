@@ -4,8 +4,9 @@ The widget (``static/widget.js``) speaks to Rasa's socket.io protocol exactly as
 ``SocketIOInput`` expects (``session_request`` / ``session_confirm``, ``user_uttered`` /
 ``bot_uttered``, rooms per session), and the channel keeps Rasa's name ``socketio``, so the
 agent console's replies (``output_channel=socketio`` or ``latest``) reach the widget through
-:class:`rasa.core.channels.socketio.SocketIOOutput` unchanged. What the built-in connector gets
-wrong for a public web page, and this one does not:
+Rasa's :class:`rasa.core.channels.socketio.SocketIOOutput` (as :class:`WebWidgetOutput`, which
+only fixes custom payloads). What the built-in connector gets wrong for a public web page, and
+this one does not:
 
 * **Any session id.** Rasa lets the browser pick its ``session_id`` and uses it as the
   conversation id. A visitor could pick a WhatsApp customer's phone number (the WhatsApp
@@ -20,6 +21,16 @@ wrong for a public web page, and this one does not:
   is dropped or clipped with a log line, never an exception in the event handler.
 * **Floods.** More than ``max_messages_per_minute`` (30) from one session or socket are
   dropped: a public page must not keep the NLU and the action server busy.
+* **Custom payloads.** Rasa's ``SocketIOOutput.send_custom_json`` passes the payload's keys to
+  ``AsyncServer.emit`` as keyword arguments, so any real payload raises. Here it reaches the
+  widget as ``bot_uttered`` ``{"custom": …, "language": …}``: that is how the end of a
+  conversation asks for a rating.
+
+And it takes the customer's rating (CSAT): a ``csat`` event ``{"score": 1..5}`` with a
+Socket.IO acknowledgement, recorded for the session *this socket* asked for with
+``session_request`` (never a session id sent along with the rating), as
+``SlotSet("csat", score)`` in the tracker store (:mod:`borderless.channels.widget.ratings`).
+The acknowledgement is ``{"ok": true}`` or ``{"ok": false, "error": <code>}``.
 
 It also serves the widget's own files (``/webhooks/socketio/widget.js`` and ``widget.css``),
 so a shop page needs one ``<script>`` tag pointing at the Rasa server it talks to.
@@ -45,7 +56,7 @@ from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -53,6 +64,14 @@ from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
 from borderless.channels.widget import STATIC_DIR
+from borderless.channels.widget.ratings import (
+    INVALID_SCORE,
+    NO_SESSION,
+    OK,
+    TOO_MANY,
+    rating_score,
+    record_rating,
+)
 from borderless.i18n.language import normalize_locale
 
 logger = logging.getLogger(__name__)
@@ -137,6 +156,20 @@ def message_text(data: Any) -> str | None:
     return text[:MAX_MESSAGE_CHARS]
 
 
+class WebWidgetOutput(SocketIOOutput):
+    """Rasa's socket.io output, with custom payloads that work (see the module docstring)."""
+
+    async def send_custom_json(
+        self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any
+    ) -> None:
+        message: dict[str, Any] = {"custom": json_message}
+        language = kwargs.get("language")
+        if isinstance(language, str) and language:
+            # The conversation's language (CatalogNLG): the rating is asked in it.
+            message["language"] = language
+        await self._send_message(recipient_id, message)
+
+
 class WebWidgetInput(SocketIOInput):
     """Rasa's socket.io channel for the Borderless web widget (see the module docstring)."""
 
@@ -163,6 +196,20 @@ class WebWidgetInput(SocketIOInput):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.rate_limit = RateLimit(max_messages_per_minute)
+        # The session each connected socket asked for with session_request: ratings go there.
+        self.sessions: dict[str, str] = {}
+        self.app: Any = None
+
+    def get_output_channel(self) -> OutputChannel | None:
+        """What Rasa's HTTP API sends through (``output_channel=socketio``): agent replies and
+        the bot's answer to the console's hand-back."""
+        if self.sio is None:
+            return super().get_output_channel()
+        return WebWidgetOutput(self.sio, self.bot_message_evt)
+
+    def agent(self) -> Any:
+        """The running agent, looked up at each use (a model swap may replace it)."""
+        return getattr(getattr(self.app, "ctx", None), "agent", None)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         # As in Rasa: no origin check (the widget is embedded on the shop's own domain, and the
@@ -171,6 +218,10 @@ class WebWidgetInput(SocketIOInput):
         blueprint = SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
         self.sio = sio
         namespace = self.namespace
+
+        @blueprint.listener("before_server_start")
+        async def remember_app(app: Any, _loop: Any) -> None:
+            self.app = app
 
         @blueprint.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -212,7 +263,31 @@ class WebWidgetInput(SocketIOInput):
                 logger.info("Widget asked for a malformed session id; gave it a new one.")
             if self.session_persistence:
                 await sio.enter_room(sid, session_id, namespace=namespace)
+                self.sessions[sid] = session_id
             await sio.emit("session_confirm", session_id, room=sid, namespace=namespace)
+
+        @sio.on("disconnect", namespace=namespace)
+        async def disconnect(sid: str, *_: Any) -> None:
+            self.sessions.pop(sid, None)
+
+        @sio.on("csat", namespace=namespace)
+        async def rate(sid: str, data: Any = None) -> dict[str, Any]:
+            # Only the session this socket asked for: a session id sent along is ignored.
+            session_id = self.sessions.get(sid) if self.session_persistence else sid
+            if session_id is None:
+                outcome = NO_SESSION
+            elif not self.rate_limit.allow(f"csat:{sid}"):
+                outcome = TOO_MANY
+            else:
+                score = rating_score(data)
+                if score is None:
+                    outcome = INVALID_SCORE
+                else:
+                    outcome = await record_rating(self.agent(), session_id, score, self.name())
+            if outcome != OK:
+                logger.info("Widget rating refused: %s.", outcome)
+                return {"ok": False, "error": outcome}
+            return {"ok": True}
 
         @sio.on(self.user_message_evt, namespace=namespace)
         async def handle_message(sid: str, data: Any = None) -> None:
@@ -236,7 +311,7 @@ class WebWidgetInput(SocketIOInput):
                 return
             message = UserMessage(
                 text,
-                SocketIOOutput(sio, self.bot_message_evt),
+                WebWidgetOutput(sio, self.bot_message_evt),
                 sender_id,
                 input_channel=self.name(),
                 metadata=language_hint(data.get(self.metadata_key)),
