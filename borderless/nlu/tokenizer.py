@@ -28,7 +28,8 @@ Everything else
     so they separate tokens like spaces: ``我的订单BL-10001在哪里`` and
     ``追跡番号：9400111899223344556677`` give the order and tracking number as tokens of their
     own. Full-width ASCII (``ＢＬ－１０００１``) is read as its ASCII twin, so it stays one token
-    too, with the ASCII form as its lemma. Two departures from ``WhitespaceTokenizer``, both for
+    too, with the ASCII form as its lemma; an email address has the lemma ``__email__``, a URL
+    ``__url__`` (the classifier reads lemmas). Two departures from ``WhitespaceTokenizer``, both for
     entity alignment: ``#BL-10001`` gives ``BL-10001``, and dotted abbreviations keep their
     final dot (``EE.UU.``, ``U.S.``). Arabic proclitics are not split: ``لمصر`` ("to Egypt")
     is one token, so an annotation of ``مصر`` alone inside it cannot align.
@@ -118,6 +119,14 @@ _EMOJI_ONLY = regex.compile(
 
 # Sudachi refuses input over 49,149 UTF-8 bytes; a Kana/Han character takes three.
 _SUDACHI_MAX_CHARS = 4096
+
+# An email address or a URL says nothing about intent beyond "here is an address": its lemma is
+# a placeholder, so the count featurizers see one feature instead of the character n-grams of
+# "example.de" or "gmail.com" (which sent "anna@example.de" alone to nlu_fallback).
+_EMAIL = regex.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_URL = regex.compile(r"(?i)(?:https?://|www\.)\S+")
+EMAIL_LEMMA = "__email__"
+URL_LEMMA = "__url__"
 
 # One Sudachi dictionary and one jieba tokenizer per process, built on first use.
 _INIT_LOCK = threading.Lock()
@@ -313,8 +322,13 @@ class MultilingualTokenizer(Tokenizer):
                 start += hashes
             if view[end : end + 1] == "." and _DOTTED_ABBREVIATION.fullmatch(view, start, end):
                 end += 1
-            # Full-width "ＢＬ－１０００１" gets "BL-10001" as its lemma.
-            tokens.append(Token(text[start:end], start, lemma=view[start:end]))
+            # Full-width "ＢＬ－１０００１" gets "BL-10001" as its lemma; an address a placeholder.
+            lemma = view[start:end]
+            if _EMAIL.fullmatch(lemma):
+                lemma = EMAIL_LEMMA
+            elif _URL.fullmatch(lemma):
+                lemma = URL_LEMMA
+            tokens.append(Token(text[start:end], start, lemma=lemma))
         return tokens
 
     def _japanese_pieces(self, run: str) -> list[tuple[int, int, str | None]]:

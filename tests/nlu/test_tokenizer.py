@@ -539,3 +539,13 @@ if __name__ == "__main__":
             f"{statistics.median(timings) * 1e6:6.0f} µs per message"
         )
     print("init seconds:", tokenizer_module.INIT_SECONDS)
+
+
+def test_an_email_or_url_keeps_its_text_and_gets_a_placeholder_lemma(tokenizer):
+    tokens = tokens_of(tokenizer, "it's anna.schmidt@example.de, see www.example.com/x")
+    lemmas = {t.text: t.lemma for t in tokens}
+    assert lemmas["anna.schmidt@example.de"] == "__email__"
+    assert lemmas["www.example.com/x"] == "__url__"
+    assert lemmas["see"] == "see"
+    (email,) = [t for t in tokens_of(tokenizer, "メールはanna@example.jpです") if "@" in t.text]
+    assert (email.text, email.lemma) == ("anna@example.jp", "__email__")
