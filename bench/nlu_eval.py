@@ -8,6 +8,8 @@ on ``tests/nlu_heldout/<lang>/`` (utterances never seen in training):
     .venv/bin/python bench/nlu_eval.py --config other.yml --only project
 
     .venv/bin/python bench/nlu_eval.py --only stock --model kept/stock.tar.gz  # no training
+    .venv/bin/python bench/nlu_eval.py --project-model m/a.tar.gz --stock-model kept/stock.tar.gz
+    # (both kept models side by side, no training)
 
 Prints, per language: intent accuracy and macro-F1, language-detection accuracy on messages of
 three words or more (CJK: four characters); per entity type: precision, recall and F1 of exact
@@ -263,6 +265,8 @@ def main() -> None:
     parser.add_argument("--config", type=Path, default=PROJECT_ROOT / "config.yml")
     parser.add_argument("--only", choices=["project", "stock"])
     parser.add_argument("--model", type=Path, help="evaluate this trained model, don't train")
+    parser.add_argument("--project-model", type=Path, help="the project's trained model")
+    parser.add_argument("--stock-model", type=Path, help="a stock model kept with --keep")
     parser.add_argument("--keep", type=Path, help="copy the trained model(s) into this folder")
     parser.add_argument("--errors", action="store_true", help="print the most common confusions")
     args = parser.parse_args()
@@ -276,12 +280,13 @@ def main() -> None:
         for name, config in runs.items():
             if args.only and name != args.only:
                 continue
-            if args.model:
-                model, seconds = args.model, 0.0
+            given = args.model or {"project": args.project_model, "stock": args.stock_model}[name]
+            if given:
+                model, seconds = given, 0.0
             else:
                 print(f"training {name} ({config.name}) …", flush=True)
                 model, seconds = train(config, Path(tmp) / name)
-            if args.keep and not args.model:
+            if args.keep and not given:
                 args.keep.mkdir(parents=True, exist_ok=True)
                 shutil.copy(model, args.keep / f"{name}.tar.gz")
             scores = asyncio.run(evaluate(model, examples))
