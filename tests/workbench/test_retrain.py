@@ -280,17 +280,20 @@ def test_retrain_compare_activate_and_discard(
     stop = threading.Event()
 
     def customers() -> None:
+        # A busy shop: a new customer says hello every ~50 ms. (Not one endless conversation:
+        # its growing tracker would make every turn slower than the load.)
         nonlocal served_while_loading
         while not stop.is_set():
             began = time.monotonic()
             loading_before = _loading(rasa_url)
             try:
-                answers.append(_say(rasa_url, "while-activating", "hello"))
+                answers.append(_say(rasa_url, f"while-activating-{len(answers)}", "hello"))
             except OSError:
                 answers.append(0)
             if loading_before and _loading(rasa_url):
                 served_while_loading += 1
             waits.append(time.monotonic() - began)
+            stop.wait(0.05)
 
     talker = threading.Thread(target=customers)
     talker.start()
