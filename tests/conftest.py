@@ -43,6 +43,25 @@ class ShopService:
 
 
 @contextmanager
+def replay_stories(stories: Path | str, out: Path, *extra: str) -> None:
+    """``rasa test core`` on ``stories`` with the trained model (``RASA_TEST_MODEL`` or the one
+    ``make train`` made), failing the test with Rasa's output and the failed stories."""
+    from borderless import training
+
+    model = Path(os.environ.get("RASA_TEST_MODEL") or training.model_path())
+    if not model.exists():
+        pytest.fail(f"no trained model at {model}: run `make train` (make test does it first)")
+    result = subprocess.run(
+        [str(Path(sys.executable).with_name("rasa")), "test", "core", "--model", str(model),
+         "--stories", str(stories), *extra, "--out", str(out),
+         "--fail-on-prediction-errors", "--no-plot"],
+        cwd=training.PROJECT_ROOT, capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    failed = out / "failed_test_stories.yml"
+    details = failed.read_text() if failed.exists() else ""
+    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:] + "\n" + details
+
+
 def run_shop(
     database_url: str, log_path: Path, api_token: str = "test-shop-token"
 ) -> Iterator[ShopService]:

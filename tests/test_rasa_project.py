@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
-from borderless import training
 from borderless.settings import PROJECT_ROOT
+from tests.conftest import replay_stories
 
 RASA = str(Path(sys.executable).with_name("rasa"))
 # Responses that only actions send (never a story step) are expected to be "unused".
@@ -38,32 +35,11 @@ def test_rasa_data_validate_warns_only_about_responses_sent_by_actions() -> None
 
 
 def test_rasa_test_stories_pass(tmp_path: Path) -> None:
-    model = Path(os.environ.get("RASA_TEST_MODEL") or training.model_path())
-    if not model.exists():
-        pytest.fail(f"no trained model at {model}: run `make train` (make test does it first)")
-    result = subprocess.run(
-        [RASA, "test", "core", "--model", str(model), "--stories", "tests/stories",
-         "--out", str(tmp_path), "--fail-on-prediction-errors", "--no-plot"],
-        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=900,
-    )  # fmt: skip
-    failed = tmp_path / "failed_test_stories.yml"
-    details = failed.read_text() if failed.exists() else ""
-    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:] + "\n" + details
+    replay_stories("tests/stories", tmp_path)
 
 
 def test_every_language_story_passes_with_its_nlu(tmp_path: Path) -> None:
     """`rasa test core` replays the intents written in a story; with `--e2e` it parses the user
     text instead, so the nine languages' order-status and shipping-time conversations are
     checked from the customer's words to the bot's actions."""
-    model = Path(os.environ.get("RASA_TEST_MODEL") or training.model_path())
-    if not model.exists():
-        pytest.fail(f"no trained model at {model}: run `make train` (make test does it first)")
-    result = subprocess.run(
-        [RASA, "test", "core", "--model", str(model),
-         "--stories", "tests/stories/test_every_language.yml", "--e2e",
-         "--out", str(tmp_path), "--fail-on-prediction-errors", "--no-plot"],
-        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=900,
-    )  # fmt: skip
-    failed = tmp_path / "failed_test_stories.yml"
-    details = failed.read_text() if failed.exists() else ""
-    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:] + "\n" + details
+    replay_stories("tests/stories/test_every_language.yml", tmp_path, "--e2e")

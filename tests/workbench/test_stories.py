@@ -5,9 +5,6 @@ checked against the domain before anything is written."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from datetime import datetime, timezone
 from pathlib import Path
 from types import SimpleNamespace
@@ -16,11 +13,11 @@ from typing import Any
 import pytest
 import yaml
 
-from borderless import training
 from borderless.workbench import stories
 from borderless.workbench.annotations import Annotation, EntitySpan
 from borderless.workbench.conversations import build_conversation
 from borderless.workbench.export import Validation
+from tests.conftest import replay_stories
 from tests.workbench.conftest import Stack, Workbench
 
 DOMAIN = """version: "3.1"
@@ -227,17 +224,7 @@ def test_save_a_real_conversation_through_the_api(workbench: Workbench, stack: S
 
     # The saved story is a real regression test: `rasa test` replays it against the model that
     # had the conversation (as `make test` does with every file under tests/stories/).
-    model = Path(os.environ.get("RASA_TEST_MODEL") or training.model_path())
-    replay = subprocess.run(
-        [str(Path(sys.executable).with_name("rasa")), "test", "core", "--model", str(model),
-         "--stories", str(path), "--out", str(workbench.root / "replay"),
-         "--fail-on-prediction-errors", "--no-plot"],
-        cwd=training.PROJECT_ROOT, capture_output=True, text=True, timeout=900,
-    )  # fmt: skip
-    failed = workbench.root / "replay" / "failed_test_stories.yml"
-    assert replay.returncode == 0, (replay.stdout + replay.stderr)[-3000:] + (
-        failed.read_text() if failed.exists() else ""
-    )
+    replay_stories(path, workbench.root / "replay")
 
 
 def test_a_form_missing_from_the_domain_is_a_problem(root: Path) -> None:
