@@ -77,32 +77,25 @@ class RasaModelServer:
         :mod:`borderless.channels.model_loader`: customers never wait for the load); where that
         channel is not configured, Rasa's own ``PUT /model`` (messages wait while it loads)."""
         body = json.dumps({"model_file": str(model)}).encode()
-        try:
-            self._put("/webhooks/models/active", body)
-        except urllib.error.HTTPError as exc:
-            if exc.code != 404 or b"no model file" in (detail := exc.read()):
-                raise self._refused(exc, detail if exc.code == 404 else None) from exc
-            try:
-                self._put("/model", body)
-            except urllib.error.HTTPError as fallback:
-                raise self._refused(fallback) from fallback
-            except (urllib.error.URLError, OSError) as error:
-                raise RasaServerError(f"Rasa unreachable: {error}") from error
-        except (urllib.error.URLError, OSError) as exc:
-            raise RasaServerError(f"Rasa unreachable: {exc}") from exc
+        status, detail = self._put("/webhooks/models/active", body)
+        if status == 404 and b"no model file" not in detail:  # the loader is not configured
+            status, detail = self._put("/model", body)
+        if status not in (200, 204):
+            text = detail.decode(errors="replace")[:500]
+            raise RasaServerError(f"Rasa refused the model ({status}): {text}")
 
-    def _put(self, path: str, body: bytes) -> None:
+    def _put(self, path: str, body: bytes) -> tuple[int, bytes]:
+        """The status and, for an error, the body of Rasa's answer."""
         request = urllib.request.Request(
             self._url(path), data=body, headers={"Content-Type": "application/json"}, method="PUT"
         )
-        with urllib.request.urlopen(request, timeout=self.timeout) as response:
-            if response.status not in (200, 204):
-                raise RasaServerError(f"Rasa answered {response.status} to PUT {path}")
-
-    @staticmethod
-    def _refused(exc: urllib.error.HTTPError, detail: bytes | None = None) -> RasaServerError:
-        text = (detail if detail is not None else exc.read()).decode(errors="replace")[:500]
-        return RasaServerError(f"Rasa refused the model ({exc.code}): {text}")
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                return int(response.status), b""
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read()
+        except (urllib.error.URLError, OSError) as exc:
+            raise RasaServerError(f"Rasa unreachable: {exc}") from exc
 
 
 # ------------------------------------------------------------------------------------------

@@ -332,3 +332,44 @@ def test_retrain_compare_activate_and_discard(
     assert not finetuned.exists()
     assert lena.post("/api/retrain/activate")[0] == 409  # nothing left to activate
     assert Path(_get(f"{rasa_url}/status?token={TOKEN}")["model_file"]).name == new_model.name
+
+
+def test_activation_falls_back_to_put_model_only_where_the_loader_is_missing() -> None:
+    import http.server
+
+    from borderless.workbench.retrain import RasaModelServer, RasaServerError
+
+    answers: dict[str, tuple[int, bytes]] = {}
+    calls: list[str] = []
+
+    class Rasa(http.server.BaseHTTPRequestHandler):
+        def do_PUT(self) -> None:
+            path = self.path.split("?")[0]
+            calls.append(path)
+            self.rfile.read(int(self.headers["Content-Length"]))
+            status, body = answers[path]
+            self.send_response(status)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Rasa)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    rasa = RasaModelServer(f"http://127.0.0.1:{server.server_address[1]}", TOKEN, timeout=10)
+    try:
+        answers.update({"/webhooks/models/active": (404, b"not found"), "/model": (204, b"")})
+        rasa.activate(Path("/m/new.tar.gz"))
+        assert calls == ["/webhooks/models/active", "/model"]
+        calls.clear()
+        answers["/webhooks/models/active"] = (404, b'{"error": "no model file at /m/x"}')
+        with pytest.raises(RasaServerError, match="no model file"):
+            rasa.activate(Path("/m/x.tar.gz"))
+        answers["/webhooks/models/active"] = (422, b'{"error": "could not be loaded"}')
+        with pytest.raises(RasaServerError, match=r"\(422\).*could not be loaded"):
+            rasa.activate(Path("/m/broken.tar.gz"))
+        assert calls == ["/webhooks/models/active", "/webhooks/models/active"]
+    finally:
+        server.shutdown()
