@@ -338,16 +338,8 @@
   var launcher = el("button", { type: "button", class: "bl-launcher",
     "aria-controls": "bl-panel", "aria-expanded": "false" });
   // A speech bubble drawn inline: no icon font or emoji font needed.
-  var launcherIcon = document.createElementNS("http://www.w3.org/2000/svg", "svg");
-  launcherIcon.setAttribute("viewBox", "0 0 24 24");
-  launcherIcon.setAttribute("width", "28");
-  launcherIcon.setAttribute("height", "28");
-  launcherIcon.setAttribute("aria-hidden", "true");
-  launcherIcon.setAttribute("focusable", "false");
-  var bubblePath = document.createElementNS("http://www.w3.org/2000/svg", "path");
-  bubblePath.setAttribute("fill", "currentColor");
-  bubblePath.setAttribute("d", "M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2zm3 6.5a1.5 1.5 0 1 0 0 .01zm5 0a1.5 1.5 0 1 0 0 .01zm5 0a1.5 1.5 0 1 0 0 .01z");
-  launcherIcon.appendChild(bubblePath);
+  var launcherIcon = svgIcon("M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2zm3 6.5a1.5 1.5 0 1 0 0 .01zm5 0a1.5 1.5 0 1 0 0 .01zm5 0a1.5 1.5 0 1 0 0 .01z");
+  launcherIcon.firstChild.setAttribute("fill", "currentColor");
   var launcherLabel = el("span", { class: "bl-sr" });
   launcher.appendChild(launcherIcon);
   launcher.appendChild(launcherLabel);
@@ -440,7 +432,8 @@
   // One rating per session: the server refuses a second, and the widget asks no more.
   var STAR_PATH = "M12 2.6l2.9 6 6.6.9-4.8 4.6 1.2 6.5L12 17.5l-5.9 3.1 1.2-6.5-4.8-4.6 6.6-.9z";
   var ratingIds = 0;
-  function starIcon() {
+  // An inline 24x24 icon from one path: no icon font or emoji font needed.
+  function svgIcon(d) {
     var svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
     svg.setAttribute("viewBox", "0 0 24 24");
     svg.setAttribute("width", "28");
@@ -448,7 +441,7 @@
     svg.setAttribute("aria-hidden", "true");
     svg.setAttribute("focusable", "false");
     var path = document.createElementNS("http://www.w3.org/2000/svg", "path");
-    path.setAttribute("d", STAR_PATH);
+    path.setAttribute("d", d);
     svg.appendChild(path);
     return svg;
   }
@@ -480,7 +473,7 @@
     for (var score = 1; score <= 5; score++) {
       var button = el("button", { type: "button", class: "bl-star",
         "aria-label": words.stars[score - 1], title: words.stars[score - 1] });
-      button.appendChild(starIcon());
+      button.appendChild(svgIcon(STAR_PATH));
       button.addEventListener("mouseenter", show.bind(null, score));
       button.addEventListener("focus", show.bind(null, score));
       button.addEventListener("click", rate.bind(null, score));
