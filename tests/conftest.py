@@ -42,7 +42,6 @@ class ShopService:
     log_path: Path
 
 
-@contextmanager
 def replay_stories(stories: Path | str, out: Path, *extra: str) -> None:
     """``rasa test core`` on ``stories`` with the trained model (``RASA_TEST_MODEL`` or the one
     ``make train`` made), failing the test with Rasa's output and the failed stories."""
@@ -62,6 +61,7 @@ def replay_stories(stories: Path | str, out: Path, *extra: str) -> None:
     assert result.returncode == 0, (result.stdout + result.stderr)[-4000:] + "\n" + details
 
 
+@contextmanager
 def run_shop(
     database_url: str, log_path: Path, api_token: str = "test-shop-token"
 ) -> Iterator[ShopService]:
